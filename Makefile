@@ -1,0 +1,48 @@
+# Callbridge: `make run` serves a demo contact centre, `make test` runs every check. `make help` lists all.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.DEFAULT_GOAL := help
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: $(VENV)/.run-installed ## Install, migrate, apply the demo contact centre and serve on $(HOST):$(PORT)
+	$(BIN)/callbridge migrate
+	$(BIN)/callbridge demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/callbridge serve --host $(HOST) --port $(PORT)
+
+.PHONY: test
+test: lint ## Install what the tests need, lint, type-check and run every test
+	$(BIN)/pytest
+
+.PHONY: lint
+lint: $(VENV)/.dev-installed ## ruff and mypy
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+.PHONY: openapi
+openapi: $(VENV)/.dev-installed ## Regenerate the checked-in docs/openapi.json
+	$(BIN)/python -m callbridge.openapi > docs/openapi.json
+
+.PHONY: clean
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,107 @@
+"""``create_app(settings)``: wires routers, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from callbridge import __version__
+from callbridge.config import Settings, get_settings
+from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
+from callbridge.events.broker import Broker, InProcessBroker
+from callbridge.kit.bodies import describe, documented_body_models
+from callbridge.kit.clock import Clock, SystemClock
+from callbridge.kit.db import Database
+from callbridge.kit.state import AppState
+from callbridge.voice_calls.endpoints import router as voice_calls_router
+
+log = structlog.get_logger()
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, broker: Broker | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        app.state.callbridge = AppState(
+            settings=settings,
+            database=database,
+            broker=broker or InProcessBroker(),
+            clock=clock or SystemClock(),
+        )
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Callbridge",
+        version=__version__,
+        summary="The Salesforce Voice Telephony Integration REST API, self-hosted.",
+        lifespan=lifespan,
+    )
+    app.include_router(voice_calls_router, prefix="/telephony/v1")
+    _install_error_handlers(app)
+    _install_openapi(app)
+    return app
+
+
+def render(error: CallbridgeError) -> JSONResponse:
+    return JSONResponse(error.body().model_dump(), status_code=error.status_code, headers=error.headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CallbridgeError)
+    async def callbridge_error(_request: Request, exc: CallbridgeError) -> JSONResponse:
+        return render(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return render(InvalidRequest.for_fields(describe(list(exc.errors()))))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+        body = ErrorBody(code=code, message=str(exc.detail), errors=[])
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path, method=request.method)
+        body = ErrorBody(code="INTERNAL_ERROR", message="Callbridge failed to handle this request; see its log.")
+        return JSONResponse(body.model_dump(), status_code=500)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+            description=app.description,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in documented_body_models():
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Pushed events: their wire contract and the broker that carries them after commit."""

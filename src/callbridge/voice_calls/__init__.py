@@ -1,0 +1,1 @@
+"""VoiceCall records: create, update (which may create), read back, transfer chains and recordings."""

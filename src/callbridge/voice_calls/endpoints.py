@@ -1,0 +1,125 @@
+"""HTTP endpoints for VoiceCall records (thin: parse, authorize, call the service, answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from callbridge.auth.context import CallCenterContext
+from callbridge.auth.dependencies import authorize
+from callbridge.errors import error_responses
+from callbridge.kit.bodies import parse_body, request_body_openapi
+from callbridge.kit.state import app_state
+from callbridge.kit.uow import Actor
+from callbridge.voice_calls import read, service, updates
+from callbridge.voice_calls.schemas import (
+    Timeline,
+    UpdateAccepted,
+    VoiceCall,
+    VoiceCallCreate,
+    VoiceCallCreated,
+    VoiceCallUpdate,
+)
+
+router = APIRouter(tags=["VoiceCall"])
+
+_WRITE_ERRORS = error_responses(400, 401, 404, 413, 415)
+
+
+def provider_name(request: Request) -> str | None:
+    return request.headers.get("telephony-provider-name")
+
+
+def actor_of(request: Request) -> Actor:
+    """Telephony requests act as ``telephony:<Telephony-Provider-Name>`` (the header is optional)."""
+    return Actor(
+        name=f"telephony:{provider_name(request) or 'unnamed'}",
+        request=f"{request.method} {request.url.path}",
+    )
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def route(path: str, **kwargs: Any) -> Callable[[Endpoint], Endpoint]:
+    """Register a path with and without a trailing slash (real clients send both)."""
+
+    def decorate(fn: Endpoint) -> Endpoint:
+        router.add_api_route(path, fn, **kwargs)
+        router.add_api_route(path + "/", fn, **{**kwargs, "include_in_schema": False})
+        return fn
+
+    return decorate
+
+
+@route(
+    "/voiceCalls",
+    methods=["POST"],
+    summary="Create a VoiceCall (or a transfer leg)",
+    response_model=VoiceCallCreated,
+    responses=_WRITE_ERRORS,
+    openapi_extra=request_body_openapi(VoiceCallCreate),
+)
+async def create_voice_call(request: Request, context: CallCenterContext = Depends(authorize)) -> VoiceCallCreated:
+    """Creates the call, its conversation and end-user participant. A repeat with the same vendorCallKey and
+    no parentVoiceCallId returns the existing id; with parentVoiceCallId it makes a new leg of the chain."""
+    state = app_state(request)
+    body = await parse_body(request, VoiceCallCreate, state.settings.max_body_bytes)
+    async with state.unit_of_work(actor_of(request)) as uow:
+        outcome = await service.create_voice_call(uow, context, body, provider_name(request))
+    return VoiceCallCreated(voiceCallId=outcome.voice_call_id, errors=outcome.errors)
+
+
+@route(
+    "/voiceCalls/{voiceCallId}",
+    methods=["PATCH"],
+    summary="Update a VoiceCall (creates it if it does not exist)",
+    response_model=UpdateAccepted,
+    responses=_WRITE_ERRORS,
+    openapi_extra=request_body_openapi(VoiceCallUpdate, required=False),
+)
+async def update_voice_call(
+    request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
+) -> UpdateAccepted:
+    """``{voiceCallId}`` is the VoiceCall id or the vendorCallKey. The change is visible to the next read."""
+    state = app_state(request)
+    body = await parse_body(request, VoiceCallUpdate, state.settings.max_body_bytes)
+    async with state.unit_of_work(actor_of(request)) as uow:
+        await updates.update_voice_call(uow, context, voiceCallId, body, provider_name(request))
+    return UpdateAccepted()
+
+
+@route(
+    "/voiceCalls/{voiceCallId}",
+    methods=["GET"],
+    summary="Read a VoiceCall with its legs, conversation and recording",
+    response_model=VoiceCall,
+    responses=error_responses(401, 404),
+)
+async def get_voice_call(
+    request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
+) -> VoiceCall:
+    """A Callbridge addition: the original API has no read. ``{voiceCallId}`` is the id or the vendorCallKey."""
+    async with app_state(request).database.read_session() as session:
+        return await read.get_voice_call(session, context, voiceCallId)
+
+
+@route(
+    "/voiceCalls/{voiceCallId}/timeline",
+    methods=["GET"],
+    summary="What happened to a call, and why",
+    response_model=Timeline,
+    responses=error_responses(401, 404),
+)
+async def get_timeline(
+    request: Request,
+    voiceCallId: str,
+    limit: int = Query(default=1000, ge=1, le=10000),
+    context: CallCenterContext = Depends(authorize),
+) -> Timeline:
+    """A Callbridge addition: every request, routing step and transcript decision of the call's conversation
+    (all of its legs), oldest first."""
+    async with app_state(request).database.read_session() as session:
+        return await read.get_timeline(session, context, voiceCallId, limit)
