@@ -14,7 +14,7 @@ from callbridge.models import Base
 
 def test_migrations_reach_head(database_url: str) -> None:
     """The test database, built by running the migrations, is at the newest revision."""
-    assert migrate.current_revision(database_url) == migrate.head_revision(database_url)
+    assert migrate.is_current(database_url)
 
 
 def test_models_and_migrations_do_not_drift(template_database: Path) -> None:
@@ -31,4 +31,4 @@ def test_migrations_upgrade_an_empty_database_twice(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'twice.db'}"
     migrate.upgrade(url)
     migrate.upgrade(url)
-    assert migrate.current_revision(url) == migrate.head_revision(url)
+    assert migrate.is_current(url)

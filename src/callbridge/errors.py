@@ -69,7 +69,8 @@ class Unauthorized(CallbridgeError):
 
     @property
     def headers(self) -> dict[str, str]:
-        description = self.message.replace('"', "'")
+        # A header value must be printable ASCII: a message quoting client input may hold anything.
+        description = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in self.message)
         return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'}
 
 

@@ -47,22 +47,22 @@ def _outside_event_loop(fn: Callable[..., Any], *args: Any) -> Any:
     return outcome.get("value")
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the newest by default)."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (every head by default)."""
     _outside_event_loop(command.upgrade, alembic_config(database_url), revision)
 
 
-def head_revision(database_url: str) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+def head_revisions(database_url: str) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
 
 
-def current_revision(database_url: str) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+def current_revisions(database_url: str) -> set[str]:
+    """The revisions the database is at: empty for an empty database."""
 
-    def current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
 
-    async def read() -> str | None:
+    async def read() -> set[str]:
         engine = create_engine(database_url)
         try:
             async with engine.connect() as connection:
@@ -70,5 +70,10 @@ def current_revision(database_url: str) -> str | None:
         finally:
             await engine.dispose()
 
-    result: str | None = _outside_event_loop(lambda: asyncio.run(read()))
+    result: set[str] = _outside_event_loop(lambda: asyncio.run(read()))
     return result
+
+
+def is_current(database_url: str) -> bool:
+    """True when the schema is at every head: the server may start."""
+    return current_revisions(database_url) == head_revisions(database_url)

@@ -1,0 +1,125 @@
+"""Every query authorization makes: the call center a token names with its certificates, and the memory
+of token ids already seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.models import CallCenter, Certificate, Organization, SeenTokenId
+
+
+@dataclass(frozen=True)
+class TrustedCertificate:
+    fingerprint_sha256: str
+    pem: str
+    key_bits: int
+    not_after: datetime | None
+
+
+@dataclass(frozen=True)
+class TrustedCallCenter:
+    org_id: str
+    call_center_id: str
+    api_name: str
+    certificates: tuple[TrustedCertificate, ...]
+
+
+@dataclass(frozen=True)
+class CallCenterLookup:
+    """What ``(iss, sub)`` found: the org (or not), and its call center (or not)."""
+
+    org_id: str | None
+    call_center: TrustedCallCenter | None
+
+
+@dataclass(frozen=True)
+class CertificateListing:
+    org_id: str
+    call_center_api_name: str
+    kind: str
+    subject: str | None
+    fingerprint_sha256: str
+    key_bits: int
+    not_after: datetime | None
+
+
+async def find_call_center(session: AsyncSession, iss: str, sub: str) -> CallCenterLookup:
+    """The org whose 15-character id starts ``iss`` and its call center named ``sub`` (exactly), with every
+    certificate that call center trusts, in one query."""
+    statement = (
+        select(Organization.id, CallCenter.id, Certificate)
+        .select_from(Organization)
+        .outerjoin(CallCenter, and_(CallCenter.org_id == Organization.id, CallCenter.api_name == sub))
+        .outerjoin(Certificate, Certificate.call_center_id == CallCenter.id)
+        .where(Organization.id15 == iss[:15])
+        .order_by(Certificate.id)
+    )
+    rows = (await session.execute(statement)).all()
+    if not rows:
+        return CallCenterLookup(org_id=None, call_center=None)
+    org_id, call_center_id = rows[0][0], rows[0][1]
+    if call_center_id is None:
+        return CallCenterLookup(org_id=org_id, call_center=None)
+    certificates = tuple(
+        TrustedCertificate(
+            fingerprint_sha256=cert.fingerprint_sha256,
+            pem=cert.pem,
+            key_bits=cert.key_bits,
+            not_after=cert.not_after,
+        )
+        for _, _, cert in rows
+        if cert is not None
+    )
+    return CallCenterLookup(
+        org_id=org_id,
+        call_center=TrustedCallCenter(
+            org_id=org_id, call_center_id=call_center_id, api_name=sub, certificates=certificates
+        ),
+    )
+
+
+async def list_certificates(session: AsyncSession, org_id: str | None = None) -> list[CertificateListing]:
+    """Every certificate of every call center (of one org, 15 or 18 characters, when given)."""
+    statement = (
+        select(Organization.id, CallCenter.api_name, Certificate)
+        .join(CallCenter, CallCenter.org_id == Organization.id)
+        .join(Certificate, Certificate.call_center_id == CallCenter.id)
+        .order_by(Organization.id, CallCenter.api_name, Certificate.not_after)
+    )
+    if org_id is not None:
+        statement = statement.where(Organization.id15 == org_id[:15])
+    return [
+        CertificateListing(
+            org_id=org,
+            call_center_api_name=api_name,
+            kind=cert.kind,
+            subject=cert.subject,
+            fingerprint_sha256=cert.fingerprint_sha256,
+            key_bits=cert.key_bits,
+            not_after=cert.not_after,
+        )
+        for org, api_name, cert in (await session.execute(statement)).all()
+    ]
+
+
+async def get_seen_token_id(session: AsyncSession, call_center_id: str, jti: str) -> SeenTokenId | None:
+    return await session.get(SeenTokenId, (call_center_id, jti))
+
+
+async def forget_seen_token_id_if_expired(session: AsyncSession, call_center_id: str, jti: str, now: datetime) -> None:
+    """Drop a remembered jti whose token has expired, so the jti may be used again."""
+    await session.execute(
+        delete(SeenTokenId).where(
+            SeenTokenId.call_center_id == call_center_id,
+            SeenTokenId.jti == jti,
+            SeenTokenId.expires_at <= now,
+        )
+    )
+
+
+async def delete_expired_seen_token_ids(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(SeenTokenId).where(SeenTokenId.expires_at <= now))

@@ -1,0 +1,57 @@
+"""``callbridge serve`` and ``callbridge migrate``."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from callbridge.config import get_settings
+from callbridge.kit import migrate as migrations
+
+console = Console()
+err = Console(stderr=True)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (several need the PostgreSQL backend)."),
+    graceful_timeout: int = typer.Option(5, help="Seconds in-flight requests get to finish on shutdown."),
+) -> None:
+    """Serve the Telephony Integration API (and the console) over HTTP."""
+    settings = get_settings()
+    if not migrations.is_current(settings.database_url):
+        schema = ", ".join(sorted(migrations.current_revisions(settings.database_url))) or "none"
+        head = ", ".join(sorted(migrations.head_revisions(settings.database_url)))
+        err.print(
+            f"[red]The database is at schema {schema}, not {head}.[/red] Run [bold]callbridge migrate[/bold] first."
+        )
+        raise typer.Exit(1)
+    uvicorn.run(
+        "callbridge.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=graceful_timeout,
+        log_level=settings.log_level,
+    )
+
+
+def migrate(revision: str = typer.Option("heads", help="Schema revision to upgrade to.")) -> None:
+    """Create or upgrade the database schema (CALLBRIDGE_DATABASE_URL)."""
+    url = get_settings().database_url
+    migrations.upgrade(url, revision)
+    schema = ", ".join(sorted(migrations.current_revisions(url)))
+    console.print(f"Schema at [bold]{schema}[/bold] ({_redacted(url)}).")
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(migrate)
