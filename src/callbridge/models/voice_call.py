@@ -80,6 +80,8 @@ class VoiceCall(Base):
     disconnect_reason: Mapped[str | None] = mapped_column(String(255))
     disconnect_reason_is_error: Mapped[bool | None]
     is_active_call: Mapped[bool] = mapped_column(default=True)
+    is_on_hold: Mapped[bool] = mapped_column(default=False, comment="transcripts are dropped while on hold")
+    is_recording_paused: Mapped[bool] = mapped_column(default=False, comment="transcripts are dropped while paused")
     call_attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     previous_call_id: Mapped[str | None] = mapped_column(String(18), index=True)
     next_call_id: Mapped[str | None] = mapped_column(String(18))

@@ -55,6 +55,8 @@ async def get_voice_call(session: AsyncSession, context: CallCenterContext, id_o
             else None
         ),
         isActiveCall=call.is_active_call,
+        isOnHold=call.is_on_hold,
+        isRecordingPaused=call.is_recording_paused,
         isRecorded=call.is_recorded,
         callAttributes=call.call_attributes,
         previousCallId=call.previous_call_id,

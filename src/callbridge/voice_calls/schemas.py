@@ -210,6 +210,8 @@ class VoiceCall(BaseModel):
     agent: str | None
     disconnectReason: DisconnectReasonOut | None
     isActiveCall: bool
+    isOnHold: bool
+    isRecordingPaused: bool
     isRecorded: bool
     callAttributes: dict[str, Any]
     previousCallId: str | None

@@ -134,6 +134,8 @@ async def create_voice_call(
         previous_call_id=parent.id if parent else None,
         telephony_provider_name=provider,
         is_active_call=True,
+        is_on_hold=False,
+        is_recording_paused=False,
         is_recorded=False,
         created_at=now,
         updated_at=now,

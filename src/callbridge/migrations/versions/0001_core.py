@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 19:06:25.331178
+Create Date: 2026-11-24 19:16:15.638746
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import callbridge.kit.db
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -66,25 +67,12 @@ def upgrade() -> None:
         sa.Column("voice_call_id", sa.String(length=18), nullable=True),
         sa.Column("conversation_id", sa.String(length=18), nullable=True),
         sa.Column("occurred_at", callbridge.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False, comment="e.g. voice_call.created, transcript.dropped"),
         sa.Column(
-            "kind",
-            sa.String(length=64),
-            nullable=False,
-            comment="e.g. voice_call.created, transcript.dropped",
-        ),
-        sa.Column(
-            "actor",
-            sa.String(length=255),
-            nullable=False,
-            comment="who caused it, e.g. telephony:amazon-connect",
+            "actor", sa.String(length=255), nullable=False, comment="who caused it, e.g. telephony:amazon-connect"
         ),
         sa.Column("request", sa.String(length=512), nullable=True, comment="method and path of the request"),
-        sa.Column(
-            "outcome",
-            sa.String(length=32),
-            nullable=False,
-            comment="created, updated, accepted, dropped, ...",
-        ),
+        sa.Column("outcome", sa.String(length=32), nullable=False, comment="created, updated, accepted, dropped, ..."),
         sa.Column("reason", sa.String(length=1024), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timeline_entries")),
@@ -119,10 +107,7 @@ def upgrade() -> None:
         sa.Column("api_name", sa.String(length=80), nullable=False, comment="JWT sub and callCenterApiName"),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["organizations.id"],
-            name=op.f("fk_call_centers_org_id_organizations"),
-            ondelete="CASCADE",
+            ["org_id"], ["organizations.id"], name=op.f("fk_call_centers_org_id_organizations"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_centers")),
         sa.UniqueConstraint("org_id", "api_name", name=op.f("uq_call_centers_org_id_api_name")),
@@ -169,10 +154,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False, comment="certificate or public_key"),
         sa.Column("pem", sa.Text(), nullable=False),
         sa.Column(
-            "source",
-            sa.String(length=1024),
-            nullable=False,
-            comment="file path as written in the config, or inline",
+            "source", sa.String(length=1024), nullable=False, comment="file path as written in the config, or inline"
         ),
         sa.Column("subject", sa.String(length=1024), nullable=True),
         sa.Column("key_bits", sa.Integer(), nullable=False),
@@ -186,9 +168,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificates")),
         sa.UniqueConstraint(
-            "call_center_id",
-            "fingerprint_sha256",
-            name=op.f("uq_certificates_call_center_id_fingerprint_sha256"),
+            "call_center_id", "fingerprint_sha256", name=op.f("uq_certificates_call_center_id_fingerprint_sha256")
         ),
     )
     with op.batch_alter_table("certificates", schema=None) as batch_op:
@@ -199,10 +179,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=18), nullable=False, comment="0dw id"),
         sa.Column("call_center_id", sa.String(length=18), nullable=False),
         sa.Column(
-            "conversation_identifier",
-            sa.String(length=255),
-            nullable=False,
-            comment="first leg's vendorCallKey",
+            "conversation_identifier", sa.String(length=255), nullable=False, comment="first leg's vendorCallKey"
         ),
         sa.Column("start_time", callbridge.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("end_time", callbridge.kit.db.UTCDateTime(timezone=True), nullable=True),
@@ -242,23 +219,12 @@ def upgrade() -> None:
         "conversation_participants",
         sa.Column("id", sa.String(length=18), nullable=False, comment="0dx id"),
         sa.Column("conversation_id", sa.String(length=18), nullable=False),
+        sa.Column("participant_role", sa.String(length=36), nullable=False, comment="EndUser, Agent, Supervisor, ..."),
         sa.Column(
-            "participant_role",
-            sa.String(length=36),
-            nullable=False,
-            comment="EndUser, Agent, Supervisor, ...",
+            "participant_key", sa.String(length=120), nullable=False, comment="END_USER for the end user (privacy)"
         ),
         sa.Column(
-            "participant_key",
-            sa.String(length=120),
-            nullable=False,
-            comment="END_USER for the end user (privacy)",
-        ),
-        sa.Column(
-            "participant_display_name",
-            sa.String(length=255),
-            nullable=True,
-            comment="key as the client sent it",
+            "participant_display_name", sa.String(length=255), nullable=True, comment="key as the client sent it"
         ),
         sa.Column("app_type", sa.String(length=255), nullable=False),
         sa.Column("joined_time", callbridge.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -282,10 +248,7 @@ def upgrade() -> None:
         sa.Column("vendor_call_key", sa.String(length=255), nullable=False),
         sa.Column("conversation_id", sa.String(length=18), nullable=False),
         sa.Column(
-            "call_type",
-            sa.String(length=32),
-            nullable=False,
-            comment="Inbound, Transfer, Outbound, Callback, ...",
+            "call_type", sa.String(length=32), nullable=False, comment="Inbound, Transfer, Outbound, Callback, ..."
         ),
         sa.Column("call_subtype", sa.String(length=16), nullable=True, comment="PSTN or WebRTC"),
         sa.Column("call_origin", sa.String(length=32), nullable=True),
@@ -302,16 +265,13 @@ def upgrade() -> None:
         sa.Column("number_of_holds", sa.Integer(), nullable=True),
         sa.Column("agent_interaction_duration", sa.Integer(), nullable=True),
         sa.Column("queue_name", sa.String(length=255), nullable=True),
-        sa.Column(
-            "owner_queue_id",
-            sa.String(length=18),
-            nullable=True,
-            comment="queue that owns a transferred call",
-        ),
+        sa.Column("owner_queue_id", sa.String(length=18), nullable=True, comment="queue that owns a transferred call"),
         sa.Column("agent_username", sa.String(length=255), nullable=True),
         sa.Column("disconnect_reason", sa.String(length=255), nullable=True),
         sa.Column("disconnect_reason_is_error", sa.Boolean(), nullable=True),
         sa.Column("is_active_call", sa.Boolean(), nullable=False),
+        sa.Column("is_on_hold", sa.Boolean(), nullable=False, comment="transcripts are dropped while on hold"),
+        sa.Column("is_recording_paused", sa.Boolean(), nullable=False, comment="transcripts are dropped while paused"),
         sa.Column("call_attributes", sa.JSON(), nullable=False),
         sa.Column("previous_call_id", sa.String(length=18), nullable=True),
         sa.Column("next_call_id", sa.String(length=18), nullable=True),
@@ -327,17 +287,13 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["conversation_id"],
-            ["conversations.id"],
-            name=op.f("fk_voice_calls_conversation_id_conversations"),
+            ["conversation_id"], ["conversations.id"], name=op.f("fk_voice_calls_conversation_id_conversations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_voice_calls")),
     )
     with op.batch_alter_table("voice_calls", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_voice_calls_call_center_id_vendor_call_key",
-            ["call_center_id", "vendor_call_key"],
-            unique=False,
+            "ix_voice_calls_call_center_id_vendor_call_key", ["call_center_id", "vendor_call_key"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_voice_calls_conversation_id"), ["conversation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_voice_calls_previous_call_id"), ["previous_call_id"], unique=False)
