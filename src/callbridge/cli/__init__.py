@@ -1,0 +1,20 @@
+"""The ``callbridge`` command: each module adds its commands through ``register(app)``."""
+
+from __future__ import annotations
+
+import typer
+
+from callbridge.cli import certs, config, demo, keys, server, tokens
+
+app = typer.Typer(
+    name="callbridge",
+    help="Callbridge: the Salesforce Voice Telephony Integration REST API, self-hosted.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+for module in (server, config, keys, tokens, certs, demo):
+    module.register(app)
+
+
+def main() -> None:
+    app()

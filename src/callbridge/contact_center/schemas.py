@@ -1,0 +1,232 @@
+"""The shape of a contact-centre config file (``callbridge apply -f FILE``), as pydantic models.
+
+Unknown keys are errors (``extra="forbid"``) so a typo never passes silently. What needs the whole file
+or the database (duplicates, cross-references, removals) is checked in ``checks`` and ``plan``. A flow's
+rules are validated here and stored as written (JSON); the routing engine gives them their meaning, and
+extends ``CALL_FIELDS``, ``CONDITION_PREFIXES`` and ``OPERATORS`` when it learns new conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
+
+MAX_PUSH_TIMEOUT = 20  # seconds: Salesforce caps PendingServiceRouting.PushTimeout at 20 for voice
+CALL_FIELDS = frozenset({"call.from", "call.to", "call.initiationMethod", "call.callOrigin"})
+CONDITION_PREFIXES = ("input.", "attribute.")
+OPERATORS = frozenset({"in", "prefix", "exists", "not", "equals"})
+
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+_USER_ID = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+
+
+def _api_name(value: str) -> str:
+    if not _API_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not an API name (letters, digits and underscores, starting with a letter)")
+    return value
+
+
+def _org_id(value: str) -> str:
+    if not _ORG_ID.fullmatch(value):
+        raise ValueError(f"{value!r} is not an org id (15 or 18 letters and digits starting with 00D)")
+    return value
+
+
+def _user_id(value: str) -> str:
+    if not _USER_ID.fullmatch(value):
+        raise ValueError(f"{value!r} is not a user id (15 or 18 letters and digits starting with 005)")
+    return value
+
+
+def _condition_key(key: str) -> str:
+    if key in CALL_FIELDS or any(key.startswith(p) and len(key) > len(p) for p in CONDITION_PREFIXES):
+        return key
+    allowed = ", ".join(sorted(CALL_FIELDS))
+    raise ValueError(f"unknown condition {key!r}: use input.<name>, attribute.<name> or one of {allowed}")
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _condition_problems(value: Any) -> list[str]:
+    """What is wrong with a condition: a plain value (equality) or a mapping of operators (all must hold)."""
+    if _is_scalar(value):
+        return []
+    if value is None:
+        return ["a condition needs a value (use {exists: false} to match a missing one)"]
+    if isinstance(value, list):
+        return ["a list needs an operator: write {in: [...]}"]
+    if not isinstance(value, dict):
+        return [f"expected a value or an operator mapping, got {type(value).__name__} (quote it)"]
+    if not value:
+        return [f"an empty operator mapping (operators: {', '.join(sorted(OPERATORS))})"]
+    problems = []
+    for operator, operand in value.items():
+        if operator not in OPERATORS:
+            problems.append(f"unknown operator {operator!r} (operators: {', '.join(sorted(OPERATORS))})")
+        elif operator == "in" and not (
+            isinstance(operand, list) and operand and all(_is_scalar(item) for item in operand)
+        ):
+            problems.append("in: expected a non-empty list of values")
+        elif operator == "prefix" and not (isinstance(operand, str) and operand):
+            problems.append("prefix: expected a non-empty string")
+        elif operator == "exists" and not isinstance(operand, bool):
+            problems.append("exists: expected true or false")
+        elif operator == "equals" and not _is_scalar(operand):
+            problems.append("equals: expected a single value")
+        elif operator == "not":
+            problems.extend(f"not: {problem}" for problem in _condition_problems(operand))
+    return problems
+
+
+def _condition(value: Any) -> Any:
+    problems = _condition_problems(value)
+    if problems:
+        raise PydanticCustomError("condition", "{reason}", {"reason": "; ".join(problems)})
+    return value
+
+
+ApiName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_api_name)]
+CallCenterApiName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_api_name)]
+OrgId = Annotated[str, AfterValidator(_org_id)]
+UserId = Annotated[str, AfterValidator(_user_id)]
+Username = Annotated[str, Field(min_length=1, max_length=255)]
+AgentRef = Annotated[str, Field(min_length=1, max_length=255)]  # a username or a 005 user id
+ExternalId = Annotated[str, Field(min_length=1, max_length=1024)]
+DialedNumber = Annotated[str, Field(min_length=1, max_length=64)]
+SkillLevel = Annotated[StrictInt, Field(ge=0, le=10)]
+Skills = dict[Annotated[str, Field(min_length=1, max_length=255)], SkillLevel]
+ConditionKey = Annotated[str, AfterValidator(_condition_key)]
+Condition = Annotated[Any, AfterValidator(_condition)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Removable(Spec):
+    """An item that ``remove: true`` deletes; such an entry carries only its identifying key(s)."""
+
+    IDENTITY: ClassVar[tuple[str, ...]]
+    remove: StrictBool = False
+
+
+class RouteSpec(Spec):
+    """Where a matching call goes: exactly one of ``queue``, ``agent`` or ``skills``."""
+
+    queue: ApiName | None = None
+    agent: AgentRef | None = None
+    skills: Skills | None = None
+    preferred_agent: AgentRef | None = None
+    priority: StrictInt | None = None
+    push_timeout: Annotated[StrictInt, Field(ge=0, le=MAX_PUSH_TIMEOUT)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RouteSpec:
+        targets = [name for name in ("queue", "agent", "skills") if getattr(self, name) is not None]
+        if len(targets) != 1:
+            given = f" (got {', '.join(targets)})" if targets else ""
+            raise ValueError(f"name exactly one of queue, agent or skills{given}")
+        if self.skills is not None and not self.skills:
+            raise ValueError("skills: name at least one skill with its minimum level")
+        if self.preferred_agent is not None and self.skills is None:
+            raise ValueError("preferred_agent goes with skills (a queue or agent route names its target)")
+        return self
+
+
+class RuleSpec(Spec):
+    """When all conditions hold (no ``when``: always), route the call; the first matching rule wins."""
+
+    when: dict[ConditionKey, Condition] | None = None
+    route: RouteSpec
+
+
+class FlowSpec(Removable):
+    IDENTITY = ("api_name",)
+    api_name: ApiName
+    description: str | None = None
+    rules: list[RuleSpec] | None = None
+
+    def definition(self) -> dict[str, Any]:
+        """The flow as written, as ``Flow.definition`` stores it: ``{"rules": [...]}`` (+ ``description``)."""
+        return self.model_dump(mode="json", exclude_unset=True, include={"description", "rules"})
+
+
+class RoutingSpec(Spec):
+    """A flow and/or fallback queue, e.g. for callbacks (ContactCenterChannel.OmniCallbackHandler)."""
+
+    flow: ApiName | None = None
+    fallback_queue: ApiName | None = None
+
+
+class PhoneChannelSpec(Removable):
+    IDENTITY = ("dialed_number",)
+    dialed_number: DialedNumber
+    flow: ApiName | None = None
+    fallback_queue: ApiName | None = None
+
+
+class CallCenterSpec(Removable):
+    IDENTITY = ("api_name",)
+    api_name: CallCenterApiName
+    certificates: list[Annotated[str, Field(min_length=1)]] | None = None
+    phone_channels: list[PhoneChannelSpec] = []
+    callback: RoutingSpec | None = None
+    voicemail: RoutingSpec | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What ``CallCenter.settings`` stores."""
+        return {
+            name: routing.model_dump(exclude_none=True)
+            for name, routing in (("callback", self.callback), ("voicemail", self.voicemail))
+            if routing is not None
+        }
+
+
+class QueueSpec(Removable):
+    IDENTITY = ("api_name",)
+    api_name: ApiName
+    external_id: ExternalId | None = None
+
+
+class AgentSpec(Removable):
+    IDENTITY = ("username", "user_id")  # either one identifies an agent to remove
+    username: Username | None = None
+    user_id: UserId | None = None
+    external_id: ExternalId | None = None
+    queues: list[ApiName] = []
+    skills: Skills = {}
+    capacity: Annotated[StrictInt, Field(ge=1)] = 100
+
+
+class OrgSpec(Removable):
+    IDENTITY = ("id",)
+    id: OrgId
+    call_centers: list[CallCenterSpec] = []
+    queues: list[QueueSpec] = []
+    agents: list[AgentSpec] = []
+    flows: list[FlowSpec] = []
+
+
+class ConfigFile(Spec):
+    version: Literal[1] = 1
+    orgs: list[OrgSpec] = []
+
+
+# The lists whose items can be checked on their own: an item with a schema error is left out of the
+# cross-reference checks (its own error is already reported) instead of hiding every other error.
+ITEM_LISTS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("orgs",),
+        ("orgs", "call_centers"),
+        ("orgs", "call_centers", "phone_channels"),
+        ("orgs", "queues"),
+        ("orgs", "agents"),
+        ("orgs", "flows"),
+    }
+)

@@ -1,0 +1,1 @@
+"""The demo contact centre that `callbridge demo` applies."""
