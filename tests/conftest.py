@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx2
 import jwt
 import pytest
+from sqlalchemy.engine import make_url
 from fastapi import FastAPI
 
 from callbridge.app import create_app
@@ -37,11 +41,52 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/db) to run the suite on PostgreSQL:
+# each test then gets its own database, cloned from one migrated template.
+POSTGRES_URL = os.environ.get("CALLBRIDGE_TEST_POSTGRES_URL")
+
+
+async def _postgres_admin(*statements: str) -> None:
+    assert POSTGRES_URL is not None
+    url = make_url(POSTGRES_URL)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _postgres_database(name: str) -> str:
+    assert POSTGRES_URL is not None
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    if POSTGRES_URL is None:
+        yield None
+        return
+    name = f"callbridge_template_{os.getpid()}"
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    migrate.upgrade(_postgres_database(name))
+    yield name
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, template_database: Path) -> str:
-    path = tmp_path / "callbridge.db"
-    shutil.copyfile(template_database, path)
-    return f"sqlite+aiosqlite:///{path}"
+def database_url(tmp_path: Path, template_database: Path, postgres_template: str | None) -> Iterator[str]:
+    if postgres_template is None:
+        path = tmp_path / "callbridge.db"
+        shutil.copyfile(template_database, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"callbridge_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield _postgres_database(name)
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
