@@ -16,8 +16,8 @@ import asyncpg
 import httpx2
 import jwt
 import pytest
-from sqlalchemy.engine import make_url
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from callbridge.app import create_app
 from callbridge.auth.certificates import KeyPair, new_key_pair, parse_pem
