@@ -1,0 +1,40 @@
+"""HTTP plumbing shared by the telephony endpoints: routes with their trailing-slash twin, and the actor a
+telephony request acts as in the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+
+from callbridge.kit.uow import Actor
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def slash_twins(router: APIRouter) -> Callable[..., Callable[[Endpoint], Endpoint]]:
+    """A ``route(path, **kwargs)`` decorator for ``router`` that registers the path with and without a trailing
+    slash (real clients send both; the twin stays out of the OpenAPI document)."""
+
+    def route(path: str, **kwargs: Any) -> Callable[[Endpoint], Endpoint]:
+        def decorate(fn: Endpoint) -> Endpoint:
+            router.add_api_route(path, fn, **kwargs)
+            router.add_api_route(path + "/", fn, **{**kwargs, "include_in_schema": False})
+            return fn
+
+        return decorate
+
+    return route
+
+
+def provider_name(request: Request) -> str | None:
+    return request.headers.get("telephony-provider-name")
+
+
+def actor_of(request: Request) -> Actor:
+    """Telephony requests act as ``telephony:<Telephony-Provider-Name>`` (the header is optional)."""
+    return Actor(
+        name=f"telephony:{provider_name(request) or 'unnamed'}",
+        request=f"{request.method} {request.url.path}",
+    )

@@ -1,0 +1,208 @@
+"""The group-commit writer: one task owns a hot write path and commits many requests per transaction.
+
+Requests ``submit`` a job and await its result, which is set only after the transaction holding the job
+committed, so an answer always means "durably stored". While one batch commits, the next one queues; the
+writer then takes everything queued (up to a bound) into one transaction. The queue is bounded by weight
+(for example utterances): when it is full, ``submit`` refuses at once with 503 and ``Retry-After``, so
+overload never turns into unbounded memory.
+
+Isolation inside a batch: the handler plans every job against state it loads for the whole batch, and
+reports a job's domain refusal as that job's result. If the batch still fails in the database (a race with
+another process, a bug), it is rolled back and each job is retried alone in its own transaction, so one
+request's failure never fails the others. Events go to the broker after the commit, in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.errors import ServiceUnavailable
+from callbridge.events.broker import Broker
+from callbridge.events.schemas import AnyEvent
+from callbridge.kit.db import Database
+
+log = structlog.get_logger()
+
+JobT = TypeVar("JobT")
+ResultT = TypeVar("ResultT")
+JobT_contra = TypeVar("JobT_contra", contravariant=True)
+
+
+class WriterOverloaded(ServiceUnavailable):
+    code = "OVERLOADED"
+
+
+class WriteFailed(ServiceUnavailable):
+    """A job could not be written even alone: nothing of it is stored, and the client may retry. The cause
+    is logged by the writer (and kept as ``__cause__``)."""
+
+    code = "WRITE_FAILED"
+
+    def __init__(self) -> None:
+        super().__init__("Storing the request failed, so nothing of it was stored; retry it.")
+
+
+@dataclass
+class Written(Generic[ResultT]):
+    """What a handler wrote: one result per job (in order) and the events to publish after the commit."""
+
+    results: list[ResultT]
+    events: list[AnyEvent] = field(default_factory=list)
+
+
+class BatchHandler(Protocol[JobT_contra, ResultT]):
+    async def write(self, session: AsyncSession, jobs: Sequence[JobT_contra]) -> Written[ResultT]:
+        """Write every job into ``session`` (the caller commits); never commit here."""
+        ...
+
+
+@dataclass
+class _Pending(Generic[JobT, ResultT]):
+    job: JobT
+    weight: int
+    future: asyncio.Future[ResultT]
+
+
+class BatchWriter(Generic[JobT, ResultT]):
+    def __init__(
+        self,
+        database: Database,
+        broker: Broker,
+        handler: BatchHandler[JobT, ResultT],
+        *,
+        max_batch_weight: int,
+        max_queued_weight: int,
+        name: str,
+    ) -> None:
+        self._database = database
+        self._broker = broker
+        self._handler = handler
+        self._max_batch = max_batch_weight
+        self._max_queued = max_queued_weight
+        self._name = name
+        self._queue: deque[_Pending[JobT, ResultT]] = deque()
+        self._queued_weight = 0
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._writing = 0
+        self.batches = 0  # committed transactions, for tests and metrics
+
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a batch (not counting the batch being written)."""
+        return len(self._queue)
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs submitted and not answered yet: queued ones and those of the batch being written."""
+        return len(self._queue) + self._writing
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"writer:{self._name}")
+
+    async def stop(self) -> None:
+        """Refuse new jobs, write every queued one, then end the task."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def submit(self, job: JobT, weight: int = 1) -> ResultT:
+        """The job's result once its batch committed; 503 at once when the queue is full or stopping."""
+        if self._stopping or self._task is None:
+            raise WriterOverloaded("The server is shutting down; retry against another instance or later.")
+        weight = max(1, weight)
+        if self._queued_weight + weight > self._max_queued and self._queue:
+            raise WriterOverloaded(
+                f"The {self._name} queue is full ({self._queued_weight} waiting); retry after a second."
+            )
+        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(job, weight, future))
+        self._queued_weight += weight
+        self._wakeup.set()
+        return await future
+
+    def _take(self) -> list[_Pending[JobT, ResultT]]:
+        batch = [self._queue.popleft()]
+        weight = batch[0].weight
+        while self._queue and weight + self._queue[0].weight <= self._max_batch:
+            item = self._queue.popleft()
+            weight += item.weight
+            batch.append(item)
+        self._queued_weight -= weight
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = self._take()
+            self._writing = len(batch)
+            try:
+                await self._write(batch)
+            except Exception as exc:  # one job alone failed: it alone gets the error
+                if len(batch) > 1:
+                    log.warning("batch failed; retrying its jobs one by one", writer=self._name, error=_describe(exc))
+                    for item in batch:
+                        try:
+                            await self._write([item])
+                        except Exception as single:
+                            self._log_failure(single)
+                            _fail(item, single)
+                else:
+                    self._log_failure(exc)
+                    _fail(batch[0], exc)
+            finally:
+                self._writing = 0
+
+    def _log_failure(self, exc: BaseException) -> None:
+        # Frames without their locals, and a database error without its parameters: both hold the jobs, and
+        # a job may hold transcript text that must not outlive a redaction in some log.
+        trace = "".join(traceback.format_tb(exc.__traceback__, limit=20))
+        log.error("write failed", writer=self._name, error=_describe(exc), traceback=trace)
+
+    async def _write(self, batch: list[_Pending[JobT, ResultT]]) -> None:
+        async with self._database.write_session() as session:
+            try:
+                written = await self._handler.write(session, [item.job for item in batch])
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        self.batches += 1
+        if written.events:
+            try:
+                await self._broker.publish(written.events)
+            except Exception:  # the data is committed: answer the requests anyway
+                log.exception("publishing after commit failed", writer=self._name)
+        for item, result in zip(batch, written.results, strict=True):
+            if not item.future.done():
+                item.future.set_result(result)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error without the statement's parameters (a database error's ``orig`` is the driver's message)."""
+    original = getattr(exc, "orig", None)
+    return f"{type(exc).__name__}: {original if original is not None else exc}"
+
+
+def _fail(item: _Pending[JobT, ResultT], exc: BaseException) -> None:
+    if not item.future.done():
+        failure = WriteFailed()
+        failure.__cause__ = exc
+        item.future.set_exception(failure)

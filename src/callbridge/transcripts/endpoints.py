@@ -1,0 +1,99 @@
+"""HTTP endpoints for transcripts under ``/telephony/v1`` (thin: parse, authorize, call the service, answer)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from callbridge.auth.context import CallCenterContext
+from callbridge.auth.dependencies import authorize
+from callbridge.errors import error_responses
+from callbridge.kit.bodies import decode, read_body, request_body_openapi
+from callbridge.kit.http import actor_of, slash_twins
+from callbridge.kit.state import app_state
+from callbridge.transcripts import read, service
+from callbridge.transcripts.schemas import (
+    BulkEntryResult,
+    BulkPartiallyAccepted,
+    BulkTranscripts,
+    EntryStatus,
+    TranscriptMessage,
+    TranscriptPage,
+    TranscriptsAccepted,
+)
+
+router = APIRouter(tags=["Transcripts"])
+route = slash_twins(router)
+
+_WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 503)
+
+
+@route(
+    "/voiceCalls/messages",
+    methods=["POST"],
+    summary="Create transcripts in bulk",
+    response_model=TranscriptsAccepted,
+    responses={
+        207: {"model": BulkPartiallyAccepted, "description": "Some entry was not taken: one result per entry."},
+        **error_responses(400, 401, 413, 415, 503),
+    },
+    openapi_extra=request_body_openapi(BulkTranscripts),
+)
+async def create_transcripts(
+    request: Request, context: CallCenterContext = Depends(authorize)
+) -> TranscriptsAccepted | JSONResponse:
+    """Up to 5 entries (one per call, by vendorCallKey) of up to 5 messages each by default. Answers once every
+    message is committed; messages dropped by the rules (hold, paused recording, outside the conversation)
+    are still answered as accepted and recorded in the call's timeline."""
+    state = app_state(request)
+    data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
+    outcomes = await service.create_transcripts(state, context, actor_of(request), data)
+    if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
+        return TranscriptsAccepted()
+    body = BulkPartiallyAccepted(
+        entries=[BulkEntryResult(vendorCallKey=o.vendor_call_key, status=o.status, message=o.message) for o in outcomes]
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=207)
+
+
+@route(
+    "/voiceCalls/{vendorCallKey}/messages",
+    methods=["POST"],
+    summary="Create a transcript",
+    response_model=TranscriptsAccepted,
+    responses=_WRITE_ERRORS,
+    openapi_extra=request_body_openapi(TranscriptMessage),
+)
+async def create_transcript(
+    request: Request, vendorCallKey: str, context: CallCenterContext = Depends(authorize)
+) -> TranscriptsAccepted:
+    """One message for the call whose **first** leg has this vendorCallKey (a VoiceCall id is refused with
+    VENDOR_CALL_KEY_REQUIRED). Answers once the message is committed (or recorded as dropped)."""
+    state = app_state(request)
+    data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
+    await service.create_transcript(state, context, actor_of(request), vendorCallKey, data)
+    return TranscriptsAccepted()
+
+
+@route(
+    "/voiceCalls/{voiceCallId}/messages",
+    methods=["GET"],
+    summary="Read a call's transcript",
+    response_model=TranscriptPage,
+    responses=error_responses(400, 401, 404),
+)
+async def list_transcript(
+    request: Request,
+    voiceCallId: str,
+    limit: int = Query(default=100, ge=1, le=1000),
+    after: str | None = Query(default=None, description="The `next` cursor of the previous page."),
+    include: str | None = Query(default=None, description="`dropped` adds the records of dropped messages."),
+    context: CallCenterContext = Depends(authorize),
+) -> TranscriptPage:
+    """A Callbridge addition: the entries of the call's conversation (every leg), in the order they were
+    received. ``{voiceCallId}`` is the VoiceCall id or a vendorCallKey."""
+    include_dropped = "dropped" in (include or "").split(",")
+    async with app_state(request).database.read_session() as session:
+        return await read.list_messages(
+            session, context, voiceCallId, limit=limit, after=after, include_dropped=include_dropped
+        )

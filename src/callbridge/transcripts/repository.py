@@ -1,0 +1,295 @@
+"""Every query of the transcript domain: the writer's batch loads and writes (SQLAlchemy Core, one statement
+per kind of row per batch), and the reads."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+from typing import cast as typed
+
+from sqlalchemy import BigInteger, Table, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.models import (
+    Conversation,
+    ConversationEntry,
+    ConversationParticipant,
+    ConversationUpload,
+    TimelineEntry,
+    VoiceCall,
+)
+
+ENTRIES = typed(Table, ConversationEntry.__table__)
+PARTICIPANTS = typed(Table, ConversationParticipant.__table__)
+TIMELINE = typed(Table, TimelineEntry.__table__)
+UPLOADS = typed(Table, ConversationUpload.__table__)
+
+DROPPED = "transcript.dropped"
+
+
+async def legs_for(
+    session: AsyncSession, keys: Collection[tuple[str, str]], conversation_ids: Collection[str]
+) -> Sequence[Any]:
+    """Every leg (with its conversation) of each conversation that has a leg named by one of ``keys``
+    ((call center id, vendorCallKey)) or whose id is in ``conversation_ids``: one query for a whole batch."""
+    conditions = []
+    if keys:
+        matching = select(VoiceCall.conversation_id).where(
+            VoiceCall.call_center_id.in_({cc for cc, _ in keys}),
+            VoiceCall.vendor_call_key.in_({key for _, key in keys}),
+        )
+        conditions.append(VoiceCall.conversation_id.in_(matching))
+    if conversation_ids:
+        conditions.append(VoiceCall.conversation_id.in_(set(conversation_ids)))
+    if not conditions:
+        return []
+    query = (
+        select(
+            VoiceCall.id,
+            VoiceCall.call_center_id,
+            VoiceCall.vendor_call_key,
+            VoiceCall.conversation_id,
+            VoiceCall.previous_call_id,
+            VoiceCall.is_on_hold,
+            VoiceCall.is_recording_paused,
+            Conversation.conversation_identifier,
+            Conversation.start_time,
+            Conversation.end_time,
+        )
+        .join(Conversation, Conversation.id == VoiceCall.conversation_id)
+        .where(or_(*conditions))
+        .order_by(VoiceCall.created_at, VoiceCall.id)
+    )
+    return (await session.execute(query)).all()
+
+
+async def entries_named(
+    session: AsyncSession, conversation_ids: Collection[str], identifiers: Collection[str]
+) -> Sequence[Any]:
+    """The stored entries among ``identifiers`` of those conversations (a superset; the caller matches pairs)."""
+    if not conversation_ids or not identifiers:
+        return []
+    query = select(
+        ConversationEntry.id,
+        ConversationEntry.conversation_id,
+        ConversationEntry.identifier,
+        ConversationEntry.message_text,
+        ConversationEntry.version,
+        ConversationEntry.is_redacted,
+        ConversationEntry.sender_id,
+        ConversationEntry.client_timestamp,
+        ConversationEntry.client_duration,
+        ConversationEntry.server_received_timestamp,
+        ConversationEntry.voice_call_id,
+    ).where(
+        ConversationEntry.conversation_id.in_(set(conversation_ids)),
+        ConversationEntry.identifier.in_(set(identifiers)),
+    )
+    return (await session.execute(query)).all()
+
+
+async def last_received(session: AsyncSession, conversation_ids: Collection[str]) -> dict[str, int]:
+    """The newest serverReceivedTimestamp of each conversation that has entries."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(ConversationEntry.conversation_id, func.max(ConversationEntry.server_received_timestamp))
+        .where(ConversationEntry.conversation_id.in_(set(conversation_ids)))
+        .group_by(ConversationEntry.conversation_id)
+    )
+    return {conversation_id: newest for conversation_id, newest in (await session.execute(query)).all()}
+
+
+async def participants_in(session: AsyncSession, conversation_ids: Collection[str]) -> Sequence[Any]:
+    if not conversation_ids:
+        return []
+    query = select(
+        ConversationParticipant.id,
+        ConversationParticipant.conversation_id,
+        ConversationParticipant.participant_role,
+        ConversationParticipant.participant_key,
+    ).where(ConversationParticipant.conversation_id.in_(set(conversation_ids)))
+    return (await session.execute(query)).all()
+
+
+class BulkInsert:
+    """An INSERT of whole rows run through the driver's executemany.
+
+    SQLAlchemy compiles the statement once per dialect and gives each column's bind processor; applying them
+    here skips Core's per-row parameter machinery, which costs more than SQLite's own work on the hot path.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any]]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any]]]:
+        """The SQL and, in parameter order, each column's name and bind processor (None when it has none)."""
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            generated = self._table.autoincrement_column
+            columns = [c for c in self._table.columns if c is not generated]
+            statement = insert(self._table).values({c.name: bindparam(c.name) for c in columns})
+            compiled = statement.compile(dialect=dialect)
+            assert compiled.positiontup is not None, "a positional paramstyle (qmark, numeric_dollar)"
+            by_name = {c.name: c for c in columns}
+            order = [
+                (name, by_name[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup
+            ]
+            found = self._compiled[dialect.name] = (compiled.string, order)
+        return found
+
+    async def __call__(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        connection = await session.connection()
+        sql, order = self._for(connection.dialect)
+        columns: list[list[Any]] = []
+        for name, process in order:
+            values = [row[name] for row in rows]
+            if process is not None:
+                # Rows of a batch share values (its time, its actor): each distinct object is processed once.
+                seen: dict[int, Any] = {}
+                values = [
+                    None if v is None else seen[id(v)] if id(v) in seen else seen.setdefault(id(v), process(v))
+                    for v in values
+                ]
+            columns.append(values)
+        await connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+insert_participants = BulkInsert(PARTICIPANTS)
+insert_entries = BulkInsert(ENTRIES)
+_insert_timeline = BulkInsert(TIMELINE)
+
+
+_UPDATE_ENTRY = (
+    update(ENTRIES)
+    .where(ENTRIES.c.id == bindparam("b_id"))
+    .values(
+        message_text=bindparam("b_message_text"),
+        sender_id=bindparam("b_sender_id"),
+        client_timestamp=bindparam("b_client_timestamp"),
+        client_duration=bindparam("b_client_duration"),
+        version=bindparam("b_version"),
+        is_redacted=bindparam("b_is_redacted"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
+async def update_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """``rows`` carry ``b_``-prefixed keys: the id and every updatable column."""
+    if rows:
+        await session.execute(_UPDATE_ENTRY, rows)
+
+
+async def insert_timeline(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert timeline entries; their ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    if (await session.connection()).dialect.name != "sqlite":
+        statement = insert(TIMELINE).returning(TIMELINE.c.id, sort_by_parameter_order=True)
+        return list((await session.execute(statement, rows)).scalars().all())
+    # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would insert row by row. The writer
+    # holds SQLite's write lock, and a rowid key takes max + 1, so one executemany gives the next ids in order.
+    last = (await session.execute(select(func.max(TIMELINE.c.id)))).scalar() or 0
+    await _insert_timeline(session, rows)
+    query = select(TIMELINE.c.id).where(TIMELINE.c.id > last).order_by(TIMELINE.c.id)
+    ids = list((await session.execute(query)).scalars().all())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"timeline ids after {last}: expected {len(rows)}, found {len(ids)}")
+    return ids
+
+
+async def save_upload(session: AsyncSession, row: dict[str, Any], *, new: bool) -> None:
+    if new:
+        await session.execute(insert(UPLOADS), [row])
+    else:
+        values = {key: value for key, value in row.items() if key not in ("id", "created_at")}
+        await session.execute(update(UPLOADS).where(UPLOADS.c.id == row["id"]).values(**values))
+
+
+# Reads.
+
+
+async def conversation_by_identifier(
+    session: AsyncSession, call_center_id: str, identifier: str
+) -> Conversation | None:
+    """A conversation named by its ConversationIdentifier (first leg's vendorCallKey) or its 0dw id."""
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.call_center_id == call_center_id,
+            or_(Conversation.conversation_identifier == identifier, Conversation.id == identifier),
+        )
+        .order_by(Conversation.start_time.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def entries_after(
+    session: AsyncSession, conversation_id: str, after: int, limit: int
+) -> Sequence[ConversationEntry]:
+    query = (
+        select(ConversationEntry)
+        .where(
+            ConversationEntry.conversation_id == conversation_id,
+            ConversationEntry.server_received_timestamp > after,
+        )
+        .order_by(ConversationEntry.server_received_timestamp)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def drops_after(session: AsyncSession, conversation_id: str, after: int, limit: int) -> Sequence[TimelineEntry]:
+    # as_integer() casts to a 32-bit INTEGER on PostgreSQL; epoch milliseconds need 64 bits.
+    received = cast(TimelineEntry.data["serverReceivedTimestamp"].as_string(), BigInteger)
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.conversation_id == conversation_id, TimelineEntry.kind == DROPPED, received > after)
+        .order_by(TimelineEntry.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def entries_between(
+    session: AsyncSession, conversation_id: str, start: int, end: int | None, limit: int, *, from_end: bool
+) -> list[ConversationEntry]:
+    """Entries whose serverReceivedTimestamp lies in [start, end], the first or last ``limit`` of them,
+    oldest first."""
+    conditions = [
+        ConversationEntry.conversation_id == conversation_id,
+        ConversationEntry.server_received_timestamp >= start,
+    ]
+    if end is not None:
+        conditions.append(ConversationEntry.server_received_timestamp <= end)
+    order = ConversationEntry.server_received_timestamp
+    query = select(ConversationEntry).where(*conditions).order_by(order.desc() if from_end else order).limit(limit)
+    rows = list((await session.scalars(query)).all())
+    return rows[::-1] if from_end else rows
+
+
+async def participants_by_id(session: AsyncSession, conversation_id: str) -> dict[str, ConversationParticipant]:
+    query = select(ConversationParticipant).where(ConversationParticipant.conversation_id == conversation_id)
+    return {participant.id: participant for participant in (await session.scalars(query)).all()}
+
+
+async def uploads_by_id(session: AsyncSession, call_center_id: str, upload_ids: list[str]) -> list[ConversationUpload]:
+    query = select(ConversationUpload).where(
+        ConversationUpload.call_center_id == call_center_id, ConversationUpload.id.in_(upload_ids)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def voice_calls_of(session: AsyncSession, conversation_id: str, candidates: Collection[str]) -> set[str]:
+    """Which of ``candidates`` (18-character ids) are legs of the conversation."""
+    if not candidates:
+        return set()
+    query = select(VoiceCall.id).where(VoiceCall.conversation_id == conversation_id, VoiceCall.id.in_(candidates))
+    return set((await session.scalars(query)).all())

@@ -1,0 +1,143 @@
+"""The request side of ingest: validate a body completely (every bad path at once), apply the limits,
+normalise times, then hand the messages to the writer and wait for their commit."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from callbridge.auth.context import CallCenterContext
+from callbridge.config import Settings
+from callbridge.errors import InvalidRequest
+from callbridge.kit import ids
+from callbridge.kit.bodies import describe
+from callbridge.kit.state import AppState
+from callbridge.kit.uow import Actor
+from callbridge.transcripts.errors import BulkLimitExceeded, VendorCallKeyRequired
+from callbridge.transcripts.jobs import EntryOutcome, IngestJob, IngestOutcome, KeyedUtterances, Utterance
+from callbridge.transcripts.rules import SALESFORCE_MESSAGE_ID_LENGTH, normalise_epoch
+from callbridge.transcripts.schemas import BulkTranscripts, EntryStatus, TranscriptMessage
+from callbridge.transcripts.writer import submit
+from callbridge.voice_calls.errors import VoiceCallNotFound
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def is_voice_call_id(value: str) -> bool:
+    return ids.is_salesforce_id(value, ids.VOICE_CALL)
+
+
+def _content_problems(message: Any, path: str, limit: int) -> list[str]:
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str) and len(content) > limit:
+        return [f"{path}content: is {len(content)} characters; at most {limit} are allowed"]
+    return []
+
+
+def _validate(model: type[ModelT], data: Any, problems: list[str]) -> ModelT:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidRequest.for_fields([f"body: must be an object, not {type(data).__name__}"])
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest.for_fields(describe(exc.errors()) + problems) from exc
+    if problems:
+        raise InvalidRequest.for_fields(problems)
+    return parsed
+
+
+def parse_message(data: Any, settings: Settings) -> TranscriptMessage:
+    problems = _content_problems(data, "", settings.transcript_max_content_chars)
+    return _validate(TranscriptMessage, data, problems)
+
+
+def check_bulk_limits(data: Any, settings: Settings) -> None:
+    """More than the configured entries, or messages in an entry, refuses the whole request."""
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return
+    max_entries, max_messages = settings.transcript_bulk_max_entries, settings.transcript_bulk_max_messages
+    problems = []
+    if len(entries) > max_entries:
+        problems.append(f"entries: has {len(entries)} entries; at most {max_entries} are allowed")
+    for index, entry in enumerate(entries):
+        messages = entry.get("messages") if isinstance(entry, dict) else None
+        if isinstance(messages, list) and len(messages) > max_messages:
+            problems.append(
+                f"entries[{index}].messages: has {len(messages)} messages; at most {max_messages} per entry are allowed"
+            )
+    if problems:
+        raise BulkLimitExceeded(problems)
+
+
+def parse_bulk(data: Any, settings: Settings) -> BulkTranscripts:
+    check_bulk_limits(data, settings)
+    problems: list[str] = []
+    entries = data.get("entries") if isinstance(data, dict) else None
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        messages = entry.get("messages") if isinstance(entry, dict) else None
+        for j, message in enumerate(messages if isinstance(messages, list) else []):
+            path = f"entries[{i}].messages[{j}]."
+            problems += _content_problems(message, path, settings.transcript_max_content_chars)
+    return _validate(BulkTranscripts, data, problems)
+
+
+def to_utterance(message: TranscriptMessage) -> Utterance:
+    start = normalise_epoch("startTime", message.start_time)
+    end = normalise_epoch("endTime", message.end_time)
+    notes = [note for note in (start.note, end.note) if note]
+    if len(message.message_id) > SALESFORCE_MESSAGE_ID_LENGTH:
+        notes.append(
+            f"messageId is {len(message.message_id)} characters, longer than Salesforce's "
+            f"{SALESFORCE_MESSAGE_ID_LENGTH}; it was kept"
+        )
+    return Utterance(
+        message_id=message.message_id,
+        participant_id=message.participant_id,
+        sender_type=message.sender_type,
+        start_ms=start.value,
+        end_ms=end.value,
+        content=message.content,
+        notes=tuple(notes),
+    )
+
+
+async def create_transcript(
+    state: AppState, context: CallCenterContext, actor: Actor, vendor_call_key: str, data: Any
+) -> None:
+    """One message for one call; 404 when the key names no call of this call center."""
+    if is_voice_call_id(vendor_call_key):
+        raise VendorCallKeyRequired(vendor_call_key)
+    message = parse_message(data, state.settings)
+    keyed = KeyedUtterances(vendor_call_key, (to_utterance(message),))
+    job = IngestJob(context.call_center_id, actor, (keyed,))
+    (outcome,) = (await submit(state, job, IngestOutcome)).entries
+    if outcome.status is EntryStatus.not_found:
+        raise VoiceCallNotFound(vendor_call_key)
+
+
+async def create_transcripts(
+    state: AppState, context: CallCenterContext, actor: Actor, data: Any
+) -> list[EntryOutcome]:
+    """Messages for up to N calls; one outcome per entry, in request order."""
+    body = parse_bulk(data, state.settings)
+    refused: dict[int, EntryOutcome] = {}
+    keyed = []
+    for index, entry in enumerate(body.entries):
+        if is_voice_call_id(entry.vendor_call_key):
+            refused[index] = EntryOutcome(
+                entry.vendor_call_key,
+                EntryStatus.not_found,
+                "vendorCallKey must be the telephony vendor's call key, not a VoiceCall id (0LQ...).",
+            )
+            continue
+        keyed.append(KeyedUtterances(entry.vendor_call_key, tuple(to_utterance(m) for m in entry.messages)))
+    written: list[EntryOutcome] = []
+    if keyed:
+        job = IngestJob(context.call_center_id, actor, tuple(keyed))
+        written = list((await submit(state, job, IngestOutcome)).entries)
+    taken = iter(written)
+    return [refused[index] if index in refused else next(taken) for index in range(len(body.entries))]
