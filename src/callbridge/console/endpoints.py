@@ -1,0 +1,196 @@
+"""HTTP endpoints of the agent console API, ``/console/v1`` (JSON; a session token as Bearer or cookie)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from callbridge.console import service
+from callbridge.console.dependencies import current_agent
+from callbridge.console.errors import NotSupervisor
+from callbridge.console.schemas import (
+    AgentOut,
+    CallState,
+    Offer,
+    OfferAccepted,
+    OfferDeclined,
+    PresenceUpdate,
+    SessionCreate,
+    SessionCreated,
+    Work,
+    WorkClosed,
+)
+from callbridge.console.sessions import COOKIE, SignedIn, close_session
+from callbridge.errors import CallbridgeError, ErrorBody, error_responses
+from callbridge.kit.state import app_state
+from callbridge.kit.uow import Actor, UnitOfWork
+from callbridge.routing.read import pending_out
+from callbridge.routing.repository import psrs_of_org
+from callbridge.routing.schemas import PendingRoutingOut
+from callbridge.routing.tx import in_unit_of_work
+
+router = APIRouter(prefix="/console/v1", tags=["Console"])
+T = TypeVar("T")
+
+_FORBIDDEN = {"model": ErrorBody, "description": "Another agent's offer, work or call (or not a supervisor)."}
+_OFFER_ERRORS = {**error_responses(401, 404, 409), 403: _FORBIDDEN}
+
+
+def _actor(request: Request, signed: SignedIn) -> Actor:
+    return Actor(name=f"agent:{signed.agent.username}", request=f"{request.method} {request.url.path}")
+
+
+async def _run(request: Request, signed: SignedIn, step: Callable[[UnitOfWork], Awaitable[T | CallbridgeError]]) -> T:
+    """The step in a committed unit of work; a refusal it returns is raised after the commit."""
+    outcome = await in_unit_of_work(app_state(request), _actor(request, signed), step)
+    if isinstance(outcome, CallbridgeError):
+        raise outcome
+    return outcome
+
+
+@router.post(
+    "/session",
+    summary="Sign in: a session token for the console",
+    response_model=SessionCreated,
+    responses=error_responses(400, 401),
+)
+async def create_session(request: Request, response: Response, body: SessionCreate) -> SessionCreated:
+    """Checks the agent's password (set with ``callbridge agent set-password`` or ``password_hash`` in the
+    config file). The token is also set as the HttpOnly cookie ``callbridge_session``."""
+    state = app_state(request)
+    async with state.database.read_session() as session:
+        agent = await service.authenticate(session, body.username, body.password, body.orgId)
+    ttl = state.settings.console_session_ttl_seconds
+    actor = Actor(name=f"agent:{agent.username}", request="POST /console/v1/session")
+    async with state.unit_of_work(actor) as uow:
+        token, expires_at = await service.sign_in(uow, agent, ttl)
+        out = await service.agent_out(uow.session, agent)
+    response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, samesite="strict", path="/console")
+    return SessionCreated(token=token, expiresAt=expires_at, agent=out)
+
+
+@router.delete("/session", status_code=204, summary="Sign out", responses=error_responses(401))
+async def delete_session(request: Request, signed: SignedIn = Depends(current_agent)) -> Response:
+    async with app_state(request).unit_of_work(_actor(request, signed)) as uow:
+        await close_session(uow.session, signed.token_sha256)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+@router.get("/me", summary="The signed-in agent", response_model=AgentOut, responses=error_responses(401))
+async def me(request: Request, signed: SignedIn = Depends(current_agent)) -> AgentOut:
+    async with app_state(request).database.read_session() as session:
+        return await service.agent_out(session, signed.agent)
+
+
+@router.put(
+    "/presence",
+    summary="Set presence: Available, Busy or Offline",
+    response_model=AgentOut,
+    responses=error_responses(400, 401),
+)
+async def set_presence(request: Request, body: PresenceUpdate, signed: SignedIn = Depends(current_agent)) -> AgentOut:
+    """Available: waiting work is offered at once. Busy or Offline: standing offers go to other agents."""
+    return await _run(request, signed, lambda uow: service.set_presence(uow, signed.agent, body.status))
+
+
+@router.get(
+    "/offers", summary="The agent's standing offers", response_model=list[Offer], responses=error_responses(401)
+)
+async def list_offers(request: Request, signed: SignedIn = Depends(current_agent)) -> list[Offer]:
+    state = app_state(request)
+    async with state.database.read_session() as session:
+        return await service.offers(session, signed.agent, state.clock.now())
+
+
+@router.post(
+    "/offers/{offerId}/accept",
+    summary="Accept an offer: the work is the agent's",
+    response_model=OfferAccepted,
+    responses=_OFFER_ERRORS,
+)
+async def accept_offer(request: Request, offerId: str, signed: SignedIn = Depends(current_agent)) -> OfferAccepted:
+    """409 OFFER_EXPIRED after the push timeout, OFFER_ALREADY_ACCEPTED, CAPACITY_EXCEEDED; 403 NOT_YOUR_OFFER."""
+    work = await _run(request, signed, lambda uow: service.accept(uow, signed.agent, offerId))
+    return OfferAccepted(workId=work.id, voiceCallId=work.voice_call_id)
+
+
+@router.post(
+    "/offers/{offerId}/decline",
+    summary="Decline an offer: it goes to the next eligible agent",
+    response_model=OfferDeclined,
+    responses=_OFFER_ERRORS,
+)
+async def decline_offer(request: Request, offerId: str, signed: SignedIn = Depends(current_agent)) -> OfferDeclined:
+    work = await _run(request, signed, lambda uow: service.decline(uow, signed.agent, offerId))
+    return OfferDeclined(id=work.id, status=work.status)
+
+
+@router.get(
+    "/work",
+    summary="Open work: the agent's own, or every agent's for a supervisor",
+    response_model=list[Work],
+    responses=error_responses(401),
+)
+async def list_work(request: Request, signed: SignedIn = Depends(current_agent)) -> list[Work]:
+    async with app_state(request).database.read_session() as session:
+        return await service.open_work(session, signed)
+
+
+@router.post(
+    "/work/{workId}/close",
+    summary="Close accepted work and free the capacity it held",
+    response_model=WorkClosed,
+    responses=_OFFER_ERRORS,
+)
+async def close_work(request: Request, workId: str, signed: SignedIn = Depends(current_agent)) -> WorkClosed:
+    work = await _run(request, signed, lambda uow: service.close_work(uow, signed, workId))
+    return WorkClosed(id=work.id, status=work.status)
+
+
+@router.get(
+    "/pending",
+    summary="Every pending routing of the org, stale ones included (supervisors)",
+    response_model=list[PendingRoutingOut],
+    responses={**error_responses(401), 403: _FORBIDDEN},
+)
+async def list_pending(request: Request, signed: SignedIn = Depends(current_agent)) -> list[PendingRoutingOut]:
+    if not signed.is_supervisor:
+        raise NotSupervisor()
+    async with app_state(request).database.read_session() as session:
+        return [pending_out(psr) for psr in await psrs_of_org(session, signed.agent.org_id)]
+
+
+CallAction = Literal["hold", "resume", "pause-recording", "resume-recording"]
+
+
+def _call_route(action: CallAction, summary: str) -> None:
+    async def control(request: Request, voiceCallId: str, signed: SignedIn = Depends(current_agent)) -> CallState:
+        call, did_change = await _run(
+            request, signed, lambda uow: service.control_call(uow, signed, voiceCallId, action)
+        )
+        return CallState(
+            voiceCallId=call.id,
+            isOnHold=call.is_on_hold,
+            isRecordingPaused=call.is_recording_paused,
+            changed=did_change,
+        )
+
+    router.add_api_route(
+        f"/calls/{{voiceCallId}}/{action}",
+        control,
+        methods=["POST"],
+        name=f"call_{action.replace('-', '_')}",
+        summary=summary,
+        response_model=CallState,
+        responses=_OFFER_ERRORS,
+    )
+
+
+_call_route("hold", "Put the call on hold (transcripts are dropped until it resumes)")
+_call_route("resume", "Resume a held call")
+_call_route("pause-recording", "Pause recording (and transcription)")
+_call_route("resume-recording", "Resume recording")

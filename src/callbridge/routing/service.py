@@ -1,0 +1,374 @@
+"""The routing requests of the Telephony Integration API: omniFlow, route, reroute, clearRouting and
+requestCallback. Each decision is explained in the call's timeline; a routing failure is recorded there
+too (the caller commits, then answers ROUTING_FAILED)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.auth.context import CallCenterContext
+from callbridge.config import Settings
+from callbridge.kit import ids
+from callbridge.kit.times import isoformat_z
+from callbridge.kit.uow import UnitOfWork
+from callbridge.models import AgentWork, ContactRequest, PendingServiceRouting, VoiceCall
+from callbridge.routing import engine, repository
+from callbridge.routing.decide import Decider, Decision, Target, looks_like
+from callbridge.routing.engine import WorkStatus, record
+from callbridge.routing.errors import ConcurrentRouting, NothingToReroute, RoutingFailed
+from callbridge.routing.flows import FlowContext
+from callbridge.routing.schemas import CallbackRequest, OmniFlowRequest, OmniFlowResult, RouteRequest
+from callbridge.voice_calls import repository as calls
+from callbridge.voice_calls.errors import VoiceCallNotFound
+
+PENDING_SERVICE_ROUTING = "0JR"
+VOICE_WEIGHT = 100  # a voice call takes the whole of a default capacity (PendingServiceRouting.CapacityWeight)
+
+
+async def resolve_call(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -> VoiceCall:
+    call = await calls.resolve(uow.session, context.call_center_id, id_or_key)
+    if call is None:
+        raise VoiceCallNotFound(id_or_key)
+    return call
+
+
+def flow_context(call: VoiceCall, inputs: dict[str, Any], dialed_number: str | None = None) -> FlowContext:
+    return FlowContext(
+        inputs=inputs,
+        attributes=call.call_attributes,
+        call={
+            "from": call.from_phone_number,
+            "to": call.to_phone_number,
+            "initiationMethod": call.call_type,
+            "callOrigin": call.call_origin,
+            "callSubtype": call.call_subtype,
+            "dialedNumber": dialed_number,
+            "vendorCallKey": call.vendor_call_key,
+        },
+    )
+
+
+def _record_steps(uow: UnitOfWork, call: VoiceCall, decision: Decision) -> None:
+    for step in decision.steps:
+        uow.record(
+            call_center_id=call.call_center_id,
+            voice_call_id=call.id,
+            conversation_id=call.conversation_id,
+            kind=step.kind,
+            outcome=step.outcome,
+            reason=step.reason,
+            data=step.data,
+        )
+
+
+def _failed(uow: UnitOfWork, call: VoiceCall, decision: Decision, request: str, what: str = "call") -> RoutingFailed:
+    uow.record(
+        call_center_id=call.call_center_id,
+        voice_call_id=call.id,
+        conversation_id=call.conversation_id,
+        kind="routing.failed",
+        outcome="failed",
+        reason="; ".join(decision.tried) or "nothing to try",
+        data={"request": request, "tried": decision.tried},
+    )
+    return RoutingFailed(decision.tried, what)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: str
+    type: str  # VoiceCall or ContactRequest
+    call: VoiceCall
+
+
+async def create_psr(
+    uow: UnitOfWork,
+    org_id: str,
+    item: WorkItem,
+    target: Target,
+    decision: Decision,
+    *,
+    ready_at: datetime | None = None,
+    passed_over: list[str] | None = None,
+) -> PendingServiceRouting:
+    """The work item's one PendingServiceRouting (a previous one is replaced, its offer withdrawn)."""
+    session = uow.session
+    now = uow.clock.now()
+    with session.no_autoflush:  # the decision's timeline entries go in one batch with the PSR
+        existing = await repository.psr_of_work_item(session, item.id)
+    if existing is not None:
+        await engine.remove_psr(uow, existing, "a new routing request replaced this one")
+        record(uow, existing, "routing.psr_replaced", "removed", "a new routing request replaced it", psrId=existing.id)
+    # An agent already had the call (its agent is set on accept): routing it again is a transfer.
+    handled = item.call.agent_username is not None
+    psr = PendingServiceRouting(
+        id=ids.new_id(PENDING_SERVICE_ROUTING),
+        org_id=org_id,
+        call_center_id=item.call.call_center_id,
+        work_item_id=item.id,
+        work_item_type=item.type,
+        voice_call_id=item.call.id,
+        conversation_id=item.call.conversation_id,
+        routing_type=target.routing_type,
+        queue_id=target.queue.id if target.queue else None,
+        queue_name=target.queue.api_name if target.queue else None,
+        skills=dict(target.skills),
+        preferred_user_id=target.agent.user_id if target.agent else None,
+        is_preferred_user_required=target.agent_required,
+        priority=target.priority,
+        push_timeout=target.push_timeout,
+        capacity_weight=VOICE_WEIGHT,
+        is_transfer=item.type == "VoiceCall" and (item.call.call_type == "Transfer" or handled),
+        is_ready_for_routing=ready_at is None or ready_at <= now,
+        ready_at=ready_at or now,
+        declined_by=passed_over or [],
+        decision={"source": decision.source, "tried": decision.tried, "target": target.as_data()},
+        created_at=now,
+    )
+    session.add(psr)
+    changes: dict[str, Any] = {}
+    if item.type == "VoiceCall" and target.queue is not None:
+        call = item.call
+        if call.queue_name != target.queue.api_name:
+            call.queue_name = changes["queueName"] = target.queue.api_name
+        if call.call_queued_date_time is None:
+            call.call_queued_date_time = now
+            changes["callQueuedDateTime"] = isoformat_z(now)
+        call.updated_at = now
+    record(
+        uow,
+        psr,
+        "routing.psr_created",
+        "created" if psr.is_ready_for_routing else "scheduled",
+        f"decided by {decision.source}: {target.describe()}",
+        psrId=psr.id,
+        isTransfer=psr.is_transfer,
+        readyAt=isoformat_z(psr.ready_at),
+        target=target.as_data(),
+        changes=changes,
+    )
+    try:
+        await session.flush()  # the PSR and its timeline entries in one go, before the engine looks for it
+    except IntegrityError as error:  # another transaction routed the same item meanwhile: retry from scratch
+        raise ConcurrentRouting(item.id) from error
+    return psr
+
+
+def _answer(target: Target) -> OmniFlowResult:
+    """External ids of the target, falling back to the Salesforce id when it has none."""
+    if target.queue is not None:
+        return OmniFlowResult(queue=target.queue.external_id or target.queue.id)
+    if target.agent is not None:
+        return OmniFlowResult(agent=target.agent.external_id or target.agent.user_id)
+    return OmniFlowResult()
+
+
+async def decide_omni_flow(
+    session: AsyncSession, call: VoiceCall, org_id: str, body: OmniFlowRequest, push_timeout: int
+) -> Decision:
+    """Where omniFlow routes the call (reads only): voicemail routing (voicemail calls), then the phone
+    channel of ``dialedNumber`` (flow, then its fallback queue), then ``flowDevName``, then ``fallbackQueue``."""
+    inputs = dict(body.flow_input_parameters or {})
+    if body.transfer_target is not None:
+        inputs.setdefault("transferTarget", body.transfer_target)
+    decider = Decider(session, org_id, flow_context(call, inputs, body.dialed_number), push_timeout)
+    if call.call_origin == "Voicemail":
+        await _routing_setting(session, decider, call.call_center_id, "voicemail")
+    if not decider.decision.decided and body.dialed_number:
+        channel = await repository.find_phone_channel(session, call.call_center_id, body.dialed_number)
+        if channel is None:
+            decider.note(f"dialedNumber {body.dialed_number}: no phone channel has this number")
+        else:
+            via = f"phone channel {channel.dialed_number}"
+            routed = channel.flow is not None and await decider.flow(channel.flow, via)
+            if not routed and channel.fallback_queue is not None:
+                await decider.queue(channel.fallback_queue, f"{via} fallback queue")
+    if not decider.decision.decided and body.flow_dev_name:
+        await decider.flow(body.flow_dev_name, "flowDevName")
+    if not decider.decision.decided and body.fallback_queue:
+        await decider.queue(body.fallback_queue, "fallbackQueue")
+    return decider.decision
+
+
+async def omni_flow(
+    uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: OmniFlowRequest, settings: Settings
+) -> OmniFlowResult | RoutingFailed:
+    """Decide, explain, create the PSR and offer it at once; the answer names the target's external ids."""
+    call = await resolve_call(uow, context, id_or_key)
+    decision = await decide_omni_flow(uow.session, call, context.org_id, body, settings.routing_push_timeout_seconds)
+    _record_steps(uow, call, decision)
+    if decision.target is None:
+        return _failed(uow, call, decision, "omniFlow")
+    await create_psr(uow, context.org_id, WorkItem(call.id, "VoiceCall", call), decision.target, decision)
+    await engine.dispatch(uow, context.org_id)
+    return _answer(decision.target)
+
+
+async def _routing_setting(session: AsyncSession, decider: Decider, call_center_id: str, name: str) -> None:
+    """The call center's ``callback`` or ``voicemail`` routing: its flow, then its fallback queue."""
+    call_center = await repository.get_call_center(session, call_center_id)
+    setting = call_center.settings.get(name)
+    if not isinstance(setting, dict) or not setting:
+        decider.note(
+            f"{name} routing: call center {call_center.api_name} has none ({name}.flow / {name}.fallback_queue)"
+        )
+        return
+    routed = "flow" in setting and await decider.flow(str(setting["flow"]), f"{name} routing")
+    if not routed and "fallback_queue" in setting:
+        await decider.queue(str(setting["fallback_queue"]), f"{name} fallback queue")
+
+
+async def route(
+    uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: RouteRequest, settings: Settings
+) -> RoutingFailed | None:
+    """``routingTarget`` names an agent, a queue or a flow (ids by prefix, else by name); ``fallbackQueue``
+    is taken when it fails."""
+    call = await resolve_call(uow, context, id_or_key)
+    ctx = flow_context(call, dict(body.flow_input_parameters or {}))
+    decider = Decider(uow.session, context.org_id, ctx, settings.routing_push_timeout_seconds)
+    target, via, session = body.routing_target, "routingTarget", uow.session
+    if looks_like(target, ids.USER):
+        await decider.agent(target, via)
+    elif looks_like(target, ids.QUEUE):
+        await decider.queue(target, via)
+    elif looks_like(target, ids.FLOW):
+        await decider.flow(target, via)
+    elif await repository.find_queue(session, context.org_id, target) is not None:
+        await decider.queue(target, via)
+    elif await repository.find_agent(session, context.org_id, target) is not None:
+        await decider.agent(target, via)
+    elif await repository.find_flow(session, context.org_id, target) is not None:
+        await decider.flow(target, via)
+    else:
+        decider.note(f"routingTarget {target}: no agent, queue or flow has this id or name")
+    if not decider.decision.decided and body.fallback_queue:
+        await decider.queue(body.fallback_queue, "fallbackQueue")
+    decision = decider.decision
+    _record_steps(uow, call, decision)
+    if decision.target is None:
+        return _failed(uow, call, decision, "routeVoiceCall")
+    await create_psr(uow, context.org_id, WorkItem(call.id, "VoiceCall", call), decision.target, decision)
+    await engine.dispatch(uow, context.org_id)
+    return None
+
+
+async def reroute(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -> None:
+    """Close accepted work (or withdraw the standing offer) and route the call again, to another agent."""
+    session = uow.session
+    call = await resolve_call(uow, context, id_or_key)
+    psr = await repository.psr_of_work_item(session, call.id)
+    opened = await repository.works_of_item(session, call.id, WorkStatus.opened.value)
+    passed_over: list[str] = []
+    for work in opened:
+        await engine.close(uow, work, WorkStatus.closed, "rerouted: the telephony system asked for another agent")
+        passed_over.append(work.user_id)
+    if psr is not None:
+        if psr.offer_id is not None:
+            offer = await repository.get_work(session, psr.offer_id)
+            if offer is not None:
+                reason = "rerouted: the telephony system asked for another agent"
+                await engine.end_offer(uow, offer, WorkStatus.canceled, reason, pass_over=True)
+                passed_over.append(offer.user_id)
+        what = "the pending routing moves on to the next eligible agent"
+    else:
+        history = await repository.works_of_call(session, call.id)
+        last: AgentWork | None = next((w for w in reversed(history) if w.work_item_id == call.id), None)
+        if last is None:
+            raise NothingToReroute(call.id)
+        psr = await _psr_again(uow, context.org_id, call, last, passed_over or [last.user_id])
+        what = "a new pending routing asks again for what the accepted work had asked"
+    record(uow, psr, "routing.rerouted", "rerouted", what, psrId=psr.id, passedOver=passed_over)
+    await engine.dispatch(uow, context.org_id)
+
+
+async def _psr_again(
+    uow: UnitOfWork, org_id: str, call: VoiceCall, work: AgentWork, passed_over: list[str]
+) -> PendingServiceRouting:
+    routing = work.routing
+    queue = await repository.get_queue(uow.session, routing["queueId"]) if routing.get("queueId") else None
+    preferred = routing.get("preferredUserId")
+    agent = await repository.get_agent(uow.session, preferred) if preferred else None
+    target = Target(
+        routing["routingType"],
+        queue=queue,
+        agent=agent,
+        agent_required=bool(routing.get("isPreferredUserRequired")),
+        skills=routing.get("skills") or {},
+        priority=int(routing.get("priority", 1)),
+        push_timeout=int(routing.get("pushTimeout", 0)),
+    )
+    decision = Decision(target=target, source="reroute (the routing of the closed work)")
+    return await create_psr(
+        uow, org_id, WorkItem(call.id, "VoiceCall", call), target, decision, passed_over=passed_over
+    )
+
+
+async def clear_routing(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -> None:
+    """Delete the call's pending routing (withdrawing a standing offer); nothing to clear is fine too."""
+    call = await resolve_call(uow, context, id_or_key)
+    psr = await repository.psr_of_work_item(uow.session, call.id)
+    if psr is None:
+        uow.record(
+            call_center_id=call.call_center_id,
+            voice_call_id=call.id,
+            conversation_id=call.conversation_id,
+            kind="routing.cleared",
+            outcome="unchanged",
+            reason="the call has no pending routing",
+        )
+        return
+    await engine.remove_psr(uow, psr, "clearRouting removed the pending routing")
+    record(uow, psr, "routing.cleared", "cleared", "clearRouting removed the pending routing", psrId=psr.id)
+    await engine.dispatch(uow, context.org_id)
+
+
+async def request_callback(
+    uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: CallbackRequest, settings: Settings
+) -> str | RoutingFailed:
+    """A ContactRequest, routed by the call center's callback flow or fallback queue, when it is scheduled."""
+    call = await resolve_call(uow, context, id_or_key)
+    scheduled = body.scheduled_routing_date_time
+    inputs: dict[str, Any] = {"callbackNumber": body.callback_number, "isPreviewCallback": body.is_preview_callback}
+    if scheduled is not None:
+        inputs["scheduledRoutingDateTime"] = isoformat_z(scheduled)
+    decider = Decider(uow.session, context.org_id, flow_context(call, inputs), settings.routing_push_timeout_seconds)
+    await _routing_setting(uow.session, decider, call.call_center_id, "callback")
+    decision = decider.decision
+    _record_steps(uow, call, decision)
+    if decision.target is None:
+        return _failed(uow, call, decision, "requestCallback", "callback")
+    now = uow.clock.now()
+    request = ContactRequest(
+        id=ids.new_id(ids.CONTACT_REQUEST),
+        call_center_id=call.call_center_id,
+        voice_call_id=call.id,
+        callback_number=body.callback_number,
+        is_preview_callback=body.is_preview_callback,
+        scheduled_routing_at=scheduled,
+        status="New",
+        created_at=now,
+    )
+    uow.session.add(request)
+    psr = await create_psr(
+        uow, context.org_id, WorkItem(request.id, "ContactRequest", call), decision.target, decision, ready_at=scheduled
+    )
+    later = not psr.is_ready_for_routing
+    record(
+        uow,
+        psr,
+        "routing.callback_scheduled" if later else "routing.callback_requested",
+        "scheduled" if later else "created",
+        f"released for routing at {isoformat_z(psr.ready_at)}" if later else "routed now",
+        contactRequestId=request.id,
+        callbackNumber=body.callback_number,
+        isPreviewCallback=body.is_preview_callback,
+        scheduledRoutingDateTime=isoformat_z(scheduled) if scheduled else None,
+    )
+    if not later:
+        await engine.dispatch(uow, context.org_id)
+    return request.id

@@ -1,0 +1,118 @@
+"""POST /voiceCalls/{id}/requestCallback: a ContactRequest routed by the call center's callback routing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx2
+
+from callbridge.kit.clock import FrozenClock
+from callbridge.kit.times import isoformat_z
+from callbridge.routing.timers import Tick
+from tests.routing.conftest import ALICE, Console, Telephony, apply_config
+from tests.voice_calls.conftest import CreateCall, payload
+
+Auth = Callable[..., dict[str, str]]
+
+
+async def request_callback(client: httpx2.AsyncClient, auth: Auth, call: str, body: object) -> httpx2.Response:
+    headers = {key: value for key, value in auth().items() if key != "Telephony-Provider-Name"}
+    return await client.post(f"/telephony/v1/voiceCalls/{call}/requestCallback", json=body, headers=headers)
+
+
+async def test_callback_returns_a_contact_request_id(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, telephony: Telephony
+) -> None:
+    """callbackExecution (no provider header): {"recordId": "0SR…"} and the request is stored."""
+    call = await create_call()
+    response = await request_callback(client, auth, call, payload("lambda_request_callback"))
+    assert response.status_code == 200, response.text
+    record_id = response.json()["recordId"]
+    assert record_id.startswith("0SR") and len(record_id) == 18
+    (request,) = (await telephony.routing(call))["contactRequests"]
+    assert (request["id"], request["callbackNumber"]) == (record_id, "+14155550123")
+
+
+async def test_callback_is_routed_by_the_callback_flow(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, telephony: Telephony, console: Console
+) -> None:
+    """The Callbacks flow routes to Support with priority 2; an agent is offered the ContactRequest."""
+    alice = await console.available(ALICE)
+    call = await create_call()
+    record_id = (await request_callback(client, auth, call, {"callbackNumber": "+14155550123"})).json()["recordId"]
+    (offer,) = await console.offers(alice)
+    assert (offer["workItemType"], offer["workItemId"], offer["priority"]) == ("ContactRequest", record_id, 2)
+    assert (offer["callbackNumber"], offer["isPreviewCallback"], offer["voiceCallId"]) == ("+14155550123", False, call)
+
+
+async def test_preview_callback_is_kept(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, console: Console
+) -> None:
+    """The byo connector's isPreviewCallback true reaches the agent's offer."""
+    alice = await console.available(ALICE)
+    call = await create_call()
+    body = {"callbackNumber": "+14155550123", "vendorCallKey": "abc", "isPreviewCallback": True}
+    await request_callback(client, auth, call, body)
+    (offer,) = await console.offers(alice)
+    assert offer["isPreviewCallback"] is True
+
+
+async def test_a_scheduled_callback_waits_for_its_time(
+    create_call: CreateCall,
+    client: httpx2.AsyncClient,
+    auth: Auth,
+    telephony: Telephony,
+    console: Console,
+    clock: FrozenClock,
+    tick: Callable[[], Awaitable[Tick]],
+) -> None:
+    """scheduledRoutingDateTime an hour ahead: not offered before then; released by the timer at that time."""
+    alice = await console.available(ALICE)
+    call = await create_call()
+    when = isoformat_z(clock.now() + timedelta(hours=1))
+    await request_callback(client, auth, call, {"callbackNumber": "+14155550123", "scheduledRoutingDateTime": when})
+    assert await console.offers(alice) == []
+    clock.advance(minutes=59)
+    assert (await tick()).released == 0
+    clock.advance(minutes=1)
+    assert (await tick()).released == 1
+    assert [o["workItemType"] for o in await console.offers(alice)] == ["ContactRequest"]
+    kinds = [e["kind"] for e in await telephony.timeline(call, ttl=7200)]
+    assert kinds[-3:] == ["routing.callback_scheduled", "routing.callback_released", "routing.offer_made"]
+
+
+async def test_callback_number_is_required(create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth) -> None:
+    """400 naming callbackNumber."""
+    call = await create_call()
+    response = await request_callback(client, auth, call, {"isPreviewCallback": True})
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["callbackNumber: is required"]
+
+
+async def test_callback_is_json_only(create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth) -> None:
+    """The documented exception: an XML body is 415."""
+    call = await create_call()
+    headers = {**auth(), "Content-Type": "application/xml"}
+    body = "<r><callbackNumber>+14155550123</callbackNumber></r>"
+    response = await client.post(f"/telephony/v1/voiceCalls/{call}/requestCallback", content=body, headers=headers)
+    assert response.status_code == 415
+
+
+async def test_without_callback_routing_it_fails(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, database_url: str, tmp_path, key_pair
+) -> None:
+    """A call center with no callback flow or queue: ROUTING_FAILED says so, and no ContactRequest is made."""
+    await apply_config(
+        database_url,
+        tmp_path,
+        key_pair,
+        "orgs:\n  - id: 00DXX000000CONFAAA\n    call_centers:\n      - api_name: ConformanceCC\n"
+        "        certificates: [cert.pem]\n",
+    )
+    call = await create_call()
+    response = await request_callback(client, auth, call, {"callbackNumber": "+14155550123"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        "callback routing: call center ConformanceCC has none (callback.flow / callback.fallback_queue)"
+    ]
