@@ -15,12 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callbridge import __version__
 from callbridge.config import Settings, get_settings
+from callbridge.console.endpoints import router as console_router
 from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
 from callbridge.events.broker import Broker, InProcessBroker
+from callbridge.intelligence.endpoints import router as intelligence_router
 from callbridge.kit.bodies import describe, documented_body_models
 from callbridge.kit.clock import Clock, SystemClock
 from callbridge.kit.db import Database
 from callbridge.kit.state import AppState
+from callbridge.routing.endpoints import router as routing_router
+from callbridge.routing.timers import start_timer as start_routing_timer
+from callbridge.routing.timers import stop_timer as stop_routing_timer
+from callbridge.transcripts.connect import router as connect_router
+from callbridge.transcripts.endpoints import router as transcripts_router
+from callbridge.transcripts.writer import start_writer as start_transcript_writer
 from callbridge.voice_calls.endpoints import router as voice_calls_router
 
 log = structlog.get_logger()
@@ -36,15 +44,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
-        app.state.callbridge = AppState(
+        state = app.state.callbridge = AppState(
             settings=settings,
             database=database,
             broker=broker or InProcessBroker(),
             clock=clock or SystemClock(),
         )
+        state.transcripts = start_transcript_writer(state)
+        state.routing_timer = start_routing_timer(state)
         try:
             yield
         finally:
+            await stop_routing_timer(state.routing_timer)
+            await state.transcripts.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -54,6 +66,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(voice_calls_router, prefix="/telephony/v1")
+    app.include_router(transcripts_router, prefix="/telephony/v1")
+    app.include_router(intelligence_router, prefix="/telephony/v1")
+    app.include_router(routing_router, prefix="/telephony/v1")
+    app.include_router(console_router)
+    app.include_router(connect_router, prefix="/services/data")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness, and the benchmarks' yardstick: no auth, no database."""
+        return {"status": "ok"}
+
     _install_error_handlers(app)
     _install_openapi(app)
     return app

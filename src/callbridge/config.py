@@ -33,8 +33,23 @@ class Settings(BaseSettings):
     jti_policy: JtiPolicy = JtiPolicy.reuse_token
     token_audience: str = SCRT_AUDIENCE
     clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+    # How long a call center's certificates (and a token verified with them) are served from memory before the
+    # database is read again; config revisions are checked as often (callbridge.auth.cache). 0: no caching.
+    auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "info"
+    # Transcripts (decisions.md "Transcripts"): bulk limits, content size, the group-commit writer.
+    transcript_bulk_max_entries: int = Field(default=5, ge=1)
+    transcript_bulk_max_messages: int = Field(default=5, ge=1)
+    transcript_max_content_chars: int = Field(default=32_000, ge=1)
+    transcript_writer_batch_messages: int = Field(default=2_000, ge=1)
+    transcript_writer_queue_messages: int = Field(default=50_000, ge=1)
+    transcript_upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    # Routing (docs/api.md "Routing"): the timer that expires offers and releases callbacks, offers' default
+    # push timeout (0-20 s, 0: no expiry), and how long an agent's console session lasts.
+    routing_tick_seconds: float = Field(default=1.0, ge=0)
+    routing_push_timeout_seconds: int = Field(default=20, ge=0, le=20)
+    console_session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
 
     @property
     def max_token_lifetime_seconds(self) -> int:

@@ -179,8 +179,8 @@ async def test_route_shapes_are_checked(
         (
             "{caller: x}",
             "when.caller",
-            "unknown condition 'caller': use input.<name>, attribute.<name> or one of call.callOrigin, call.from,"
-            " call.initiationMethod, call.to",
+            "unknown condition 'caller': use input.<name>, attribute.<name> or one of call.callOrigin,"
+            " call.callSubtype, call.dialedNumber, call.from, call.initiationMethod, call.to, call.vendorCallKey",
         ),
     ],
 )

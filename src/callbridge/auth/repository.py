@@ -3,10 +3,13 @@ of token ids already seen."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.models import CallCenter, Certificate, Organization, SeenTokenId
@@ -110,16 +113,40 @@ async def get_seen_token_id(session: AsyncSession, call_center_id: str, jti: str
     return await session.get(SeenTokenId, (call_center_id, jti))
 
 
-async def forget_seen_token_id_if_expired(session: AsyncSession, call_center_id: str, jti: str, now: datetime) -> None:
-    """Drop a remembered jti whose token has expired, so the jti may be used again."""
-    await session.execute(
-        delete(SeenTokenId).where(
-            SeenTokenId.call_center_id == call_center_id,
-            SeenTokenId.jti == jti,
-            SeenTokenId.expires_at <= now,
-        )
-    )
-
-
 async def delete_expired_seen_token_ids(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(SeenTokenId).where(SeenTokenId.expires_at <= now))
+
+
+JtiKey = tuple[str, str]  # (call center id, jti)
+
+
+def _keyed(keys: Collection[JtiKey]) -> Any:
+    return tuple_(SeenTokenId.call_center_id, SeenTokenId.jti).in_(sorted(keys))
+
+
+async def forget_expired_seen_token_ids(session: AsyncSession, keys: Collection[JtiKey], now: datetime) -> None:
+    """Drop the remembered ``(call center id, jti)`` among ``keys`` whose tokens have expired: those jtis may be
+    used again."""
+    await session.execute(delete(SeenTokenId).where(_keyed(keys), SeenTokenId.expires_at <= now))
+
+
+async def insert_new_seen_token_ids(session: AsyncSession, rows: list[dict[str, Any]]) -> set[JtiKey]:
+    """Insert the rows whose ``(call_center_id, jti)`` is not remembered yet (by anyone: the primary key decides
+    between processes) and skip the others; the keys actually inserted."""
+    if not rows:
+        return set()
+    dialect = (await session.connection()).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(SeenTokenId)
+        .on_conflict_do_nothing(index_elements=[SeenTokenId.call_center_id, SeenTokenId.jti])
+        .returning(SeenTokenId.call_center_id, SeenTokenId.jti)
+    )
+    result = await session.execute(statement, rows)
+    return {(call_center_id, jti) for call_center_id, jti in result.all()}
+
+
+async def seen_token_ids(session: AsyncSession, keys: Collection[JtiKey]) -> dict[JtiKey, SeenTokenId]:
+    """What the memory holds for each of ``keys`` that it remembers."""
+    query = select(SeenTokenId).where(_keyed(keys))
+    return {(row.call_center_id, row.jti): row for row in (await session.scalars(query)).all()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ from callbridge.auth.errors import (
     TokenNotYetValid,
     UnknownCallCenter,
 )
-from callbridge.auth.repository import TrustedCallCenter, TrustedCertificate, find_call_center
+from callbridge.auth.repository import CallCenterLookup, TrustedCallCenter, TrustedCertificate, find_call_center
 from callbridge.auth.token import (
     ALGORITHM,
     Claims,
@@ -41,6 +42,7 @@ from callbridge.auth.token import (
     show,
 )
 from callbridge.config import AuthProfile, Settings
+from callbridge.errors import Unauthorized
 
 # A JWS verifier that knows no algorithm but RS256, whatever a token's header asks for.
 _JWS = jwt.PyJWS(algorithms=[ALGORITHM])
@@ -66,10 +68,25 @@ class VerifiedToken:
 
 async def verify_token(raw: str, *, settings: Settings, session: AsyncSession, now: datetime) -> VerifiedToken:
     """Everything but the replay check; raises the ``Unauthorized`` subclass that names the reason."""
+
+    async def find(iss: str, sub: str) -> CallCenterLookup:
+        return await find_call_center(session, iss, sub)
+
+    return await verify_with(raw, settings=settings, find=find, now=now)
+
+
+async def verify_with(
+    raw: str,
+    *,
+    settings: Settings,
+    find: Callable[[str, str], Awaitable[CallCenterLookup]],
+    now: datetime,
+) -> VerifiedToken:
+    """``verify_token`` with the call center found by ``find(iss, sub)`` (the server's cache, or a session)."""
     token = parse_token(raw)
     check_algorithm(token.header)
     claims = check_claims(token.claims, require_audience=settings.auth_profile is AuthProfile.legacy)
-    lookup = await find_call_center(session, claims.iss, claims.sub)
+    lookup = await find(claims.iss, claims.sub)
     if lookup.org_id is None:
         raise UnknownCallCenter(
             f"No organization with id {show(claims.iss)} (iss) is configured; "
@@ -85,6 +102,18 @@ async def verify_token(raw: str, *, settings: Settings, session: AsyncSession, n
     return VerifiedToken(token=token, claims=claims, call_center=lookup.call_center, certificate=certificate)
 
 
+def still_valid(verified: VerifiedToken, settings: Settings, now: datetime) -> bool:
+    """Whether a token verified earlier would still pass now: its times, and its certificate not expired since."""
+    not_after = verified.certificate.not_after
+    if not_after is not None and now > not_after:
+        return False
+    try:
+        check_times(verified.claims, settings, now)
+    except Unauthorized:
+        return False
+    return True
+
+
 def verify_signature(token: UnverifiedToken, call_center: TrustedCallCenter, now: datetime) -> TrustedCertificate:
     """The certificate whose key verifies the signature. Several may be trusted at once (key rotation);
     expired ones and keys under ``MIN_KEY_BITS`` never verify, but are named when they would have."""
@@ -97,10 +126,10 @@ def verify_signature(token: UnverifiedToken, call_center: TrustedCallCenter, now
         else:
             active.append(certificate)
     for certificate in active:
-        if _verifies(token.raw, _public_key(certificate.pem)):
+        if _verifies(token, _public_key(certificate.pem)):
             return certificate
     for certificate in expired:
-        if _verifies(token.raw, _public_key(certificate.pem)):
+        if _verifies(token, _public_key(certificate.pem)):
             expiry = certificate.not_after.isoformat() if certificate.not_after else "?"
             raise CertificateExpired(
                 f"The token is signed with the key of certificate {certificate.fingerprint_sha256[:16]}..., "
@@ -163,7 +192,31 @@ def _public_key(pem: str) -> rsa.RSAPublicKey:
     return parse_pem(pem).public_key
 
 
-def _verifies(raw: str, key: rsa.RSAPublicKey) -> bool:
+# Header parameters PyJWT gives a meaning to; real clients send none of them (only alg and typ).
+_PYJWT_HEADERS = frozenset({"kid", "crit", "b64"})
+
+
+def _verifies(token: UnverifiedToken, key: rsa.RSAPublicKey) -> bool:
+    """Whether ``key`` verifies the token's RS256 signature. The token is already split and decoded, so the
+    usual header checks the signature directly, as PyJWT's RSA algorithm does; any other goes through PyJWT."""
+    if _PYJWT_HEADERS.isdisjoint(token.header):
+        if key.key_size < MIN_KEY_BITS:
+            return False
+        signing_input, _, signature = token.raw.rpartition(".")
+        try:
+            key.verify(
+                base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+                signing_input.encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            return False
+        return True
+    return _verifies_with_pyjwt(token.raw, key)
+
+
+def _verifies_with_pyjwt(raw: str, key: rsa.RSAPublicKey) -> bool:
     try:
         _JWS.decode_complete(raw, key, algorithms=[ALGORITHM], options={"enforce_minimum_key_length": True})
     except jwt.InvalidSignatureError:

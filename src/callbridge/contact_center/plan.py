@@ -251,7 +251,11 @@ class _Planner:
             "queues": list(spec.queues),
             "skills": dict(spec.skills),
             "capacity": spec.capacity,
+            "role": spec.role,
         }
+        if spec.password_hash is not None:
+            # Only a hash given in the file replaces the stored one: one set with the CLI survives re-applies.
+            values["password_hash"] = spec.password_hash
         new = Agent(user_id=user_id, org_id=org_id, **values)
         self.compare(Kind.agent, f"{org_id}/{spec.username}", stored, values, new)
         refs.declared_agent(loc, spec)

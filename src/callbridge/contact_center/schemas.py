@@ -15,13 +15,25 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from pydantic_core import PydanticCustomError
 
 MAX_PUSH_TIMEOUT = 20  # seconds: Salesforce caps PendingServiceRouting.PushTimeout at 20 for voice
-CALL_FIELDS = frozenset({"call.from", "call.to", "call.initiationMethod", "call.callOrigin"})
+CALL_FIELDS = frozenset(
+    {
+        "call.from",
+        "call.to",
+        "call.initiationMethod",
+        "call.callOrigin",
+        "call.callSubtype",
+        "call.dialedNumber",
+        "call.vendorCallKey",
+    }
+)
 CONDITION_PREFIXES = ("input.", "attribute.")
 OPERATORS = frozenset({"in", "prefix", "exists", "not", "equals"})
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 _USER_ID = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+# What ``callbridge agent hash-password`` prints (callbridge.console.passwords): scrypt$N$r$p$salt$hash.
+_PASSWORD_HASH = re.compile(r"scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9_-]+={0,2}\$[A-Za-z0-9_-]+={0,2}")
 
 
 def _api_name(value: str) -> str:
@@ -39,6 +51,15 @@ def _org_id(value: str) -> str:
 def _user_id(value: str) -> str:
     if not _USER_ID.fullmatch(value):
         raise ValueError(f"{value!r} is not a user id (15 or 18 letters and digits starting with 005)")
+    return value
+
+
+def _password_hash(value: str) -> str:
+    if not _PASSWORD_HASH.fullmatch(value):
+        raise ValueError(
+            "not a password hash: give what `callbridge agent hash-password` prints (scrypt$N$r$p$salt$hash),"
+            " never the password itself"
+        )
     return value
 
 
@@ -99,6 +120,7 @@ Username = Annotated[str, Field(min_length=1, max_length=255)]
 AgentRef = Annotated[str, Field(min_length=1, max_length=255)]  # a username or a 005 user id
 ExternalId = Annotated[str, Field(min_length=1, max_length=1024)]
 DialedNumber = Annotated[str, Field(min_length=1, max_length=64)]
+PasswordHash = Annotated[str, Field(max_length=255), AfterValidator(_password_hash)]
 SkillLevel = Annotated[StrictInt, Field(ge=0, le=10)]
 Skills = dict[Annotated[str, Field(min_length=1, max_length=255)], SkillLevel]
 ConditionKey = Annotated[str, AfterValidator(_condition_key)]
@@ -202,6 +224,8 @@ class AgentSpec(Removable):
     queues: list[ApiName] = []
     skills: Skills = {}
     capacity: Annotated[StrictInt, Field(ge=1)] = 100
+    role: Literal["agent", "supervisor"] = "agent"
+    password_hash: PasswordHash | None = None  # left out: a password set with the CLI is kept
 
 
 class OrgSpec(Removable):

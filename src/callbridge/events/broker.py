@@ -10,15 +10,15 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from callbridge.events.schemas import TimelineRecorded
+from callbridge.events.schemas import AnyEvent
 
 
 class Broker(Protocol):
-    async def publish(self, events: Sequence[TimelineRecorded]) -> None: ...
+    async def publish(self, events: Sequence[AnyEvent]) -> None: ...
 
-    def subscribe(self, max_queued: int = 1000) -> asyncio.Queue[TimelineRecorded]: ...
+    def subscribe(self, max_queued: int = 1000) -> asyncio.Queue[AnyEvent]: ...
 
-    def unsubscribe(self, queue: asyncio.Queue[TimelineRecorded]) -> None: ...
+    def unsubscribe(self, queue: asyncio.Queue[AnyEvent]) -> None: ...
 
 
 class InProcessBroker:
@@ -26,19 +26,19 @@ class InProcessBroker:
     than its queue's bound loses the oldest events and must resume from storage."""
 
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[TimelineRecorded]] = set()
+        self._subscribers: set[asyncio.Queue[AnyEvent]] = set()
 
-    async def publish(self, events: Sequence[TimelineRecorded]) -> None:
+    async def publish(self, events: Sequence[AnyEvent]) -> None:
         for queue in self._subscribers:
             for item in events:
                 if queue.full():
                     queue.get_nowait()
                 queue.put_nowait(item)
 
-    def subscribe(self, max_queued: int = 1000) -> asyncio.Queue[TimelineRecorded]:
-        queue: asyncio.Queue[TimelineRecorded] = asyncio.Queue(maxsize=max_queued)
+    def subscribe(self, max_queued: int = 1000) -> asyncio.Queue[AnyEvent]:
+        queue: asyncio.Queue[AnyEvent] = asyncio.Queue(maxsize=max_queued)
         self._subscribers.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[TimelineRecorded]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[AnyEvent]) -> None:
         self._subscribers.discard(queue)

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from callbridge.kit import sqlite
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -64,13 +66,19 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, NORMAL sync, foreign keys and a busy timeout."""
+    """An async engine; on SQLite with WAL, NORMAL sync and foreign keys, its statements run inline on the event
+    loop (``callbridge.kit.sqlite``), waiting for other processes' locks on a worker thread."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    database = make_url(url).database
-    if database and database != ":memory:":
+    database = make_url(url).database or ""
+    inline = database not in ("", ":memory:") and not database.startswith("file:")
+    if inline:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Statements run on the loop's thread (callbridge.kit.sqlite): no thread hop, no waiting on locks inline.
+        creator = sqlite.inline_creator(database, sqlite.Checkpointer(database))
+        engine = create_async_engine(url, async_creator=creator, pool_size=10, max_overflow=20)
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -78,7 +86,8 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        if not inline:  # inline connections wait for locks on a worker thread instead
+            cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
         # The driver's own implicit BEGIN breaks SAVEPOINT; SQLAlchemy emits BEGIN itself (see below).
         dbapi_connection.isolation_level = None

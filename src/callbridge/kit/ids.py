@@ -58,8 +58,14 @@ def to_18(value: str) -> str:
 
 def new_id(prefix: str) -> str:
     """A fresh random 18-character id with the given key prefix."""
-    body = "".join(secrets.choice(_BASE62) for _ in range(10))
-    return to_18(f"{prefix}{_POD}{body}")
+    # One read of the OS's random source (80 bits) instead of one per character; 62**10 is about 2**59.5, so
+    # the bias of the modulo is below one in a million.
+    value = int.from_bytes(secrets.token_bytes(10), "big")
+    body = []
+    for _ in range(10):
+        value, index = divmod(value, 62)
+        body.append(_BASE62[index])
+    return to_18(f"{prefix}{_POD}{''.join(body)}")
 
 
 def stable_id(prefix: str, *parts: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
@@ -11,6 +13,7 @@ from callbridge.events.broker import Broker
 from callbridge.kit.clock import Clock
 from callbridge.kit.db import Database
 from callbridge.kit.uow import Actor, UnitOfWork
+from callbridge.kit.writer import BatchWriter
 
 
 @dataclass
@@ -19,6 +22,11 @@ class AppState:
     database: Database
     broker: Broker
     clock: Clock
+    # The transcript writer (callbridge.transcripts.writer), started by the lifespan; typed loosely so that
+    # kit does not depend on a domain package.
+    transcripts: BatchWriter[Any, Any] | None = None
+    # The routing timer (callbridge.routing.timers): expires offers, releases scheduled callbacks, retries.
+    routing_timer: asyncio.Task[None] | None = None
 
     def unit_of_work(self, actor: Actor) -> UnitOfWork:
         return UnitOfWork(self.database, self.broker, self.clock, actor)

@@ -1,6 +1,7 @@
 """ORM tables, one module per concern, all re-exported here (Alembic reads ``Base.metadata``)."""
 
 from callbridge.kit.db import Base
+from callbridge.models.agent_session import AgentSession
 from callbridge.models.contact_center import (
     Agent,
     CallCenter,
@@ -11,20 +12,32 @@ from callbridge.models.contact_center import (
     PhoneChannel,
     Queue,
 )
+from callbridge.models.intelligence import ConversationEvent, ConversationEventEntry
+from callbridge.models.routing import AgentState, AgentWork, ContactRequest, PendingServiceRouting
 from callbridge.models.timeline import TimelineEntry
 from callbridge.models.token import SeenTokenId
+from callbridge.models.transcript import ConversationEntry, ConversationUpload
 from callbridge.models.voice_call import Conversation, ConversationParticipant, VoiceCall, VoiceCallRecording
 
 __all__ = [
     "Agent",
+    "AgentSession",
+    "AgentState",
+    "AgentWork",
     "Base",
     "CallCenter",
     "Certificate",
     "ConfigRevision",
+    "ContactRequest",
     "Conversation",
+    "ConversationEntry",
+    "ConversationEvent",
+    "ConversationEventEntry",
     "ConversationParticipant",
+    "ConversationUpload",
     "Flow",
     "Organization",
+    "PendingServiceRouting",
     "PhoneChannel",
     "Queue",
     "SeenTokenId",

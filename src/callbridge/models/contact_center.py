@@ -87,6 +87,10 @@ class Agent(Base):
     queues: Mapped[list[Any]] = mapped_column(default=list, comment="queue api_names")
     skills: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="skill name -> level")
     capacity: Mapped[int] = mapped_column(default=100)
+    role: Mapped[str] = mapped_column(
+        String(16), default="agent", server_default="agent", comment="agent or supervisor"
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255), comment="scrypt$n$r$p$salt$hash")
     # Many-to-one, for the unit of work's insert order; never loaded implicitly.
     organization: Mapped[Organization] = relationship(lazy="raise")
 

@@ -88,6 +88,8 @@ class VoiceCall(Base):
     call_recording_id: Mapped[str | None] = mapped_column(String(18))
     is_recorded: Mapped[bool] = mapped_column(default=False)
     telephony_provider_name: Mapped[str | None] = mapped_column(String(255))
+    agent_sentiment_score: Mapped[float | None] = mapped_column(comment="-5..5, from post-call events")
+    customer_sentiment_score: Mapped[float | None] = mapped_column(comment="-5..5, from post-call events")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Many-to-one, for the unit of work's insert order; never loaded implicitly.

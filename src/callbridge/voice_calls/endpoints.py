@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from fastapi import APIRouter, Depends, Query, Request
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize
 from callbridge.errors import error_responses
 from callbridge.kit.bodies import parse_body, request_body_openapi
+from callbridge.kit.http import actor_of, provider_name, slash_twins
 from callbridge.kit.state import app_state
-from callbridge.kit.uow import Actor
 from callbridge.voice_calls import read, service, updates
 from callbridge.voice_calls.schemas import (
     Timeline,
@@ -28,30 +25,8 @@ router = APIRouter(tags=["VoiceCall"])
 _WRITE_ERRORS = error_responses(400, 401, 404, 413, 415)
 
 
-def provider_name(request: Request) -> str | None:
-    return request.headers.get("telephony-provider-name")
-
-
-def actor_of(request: Request) -> Actor:
-    """Telephony requests act as ``telephony:<Telephony-Provider-Name>`` (the header is optional)."""
-    return Actor(
-        name=f"telephony:{provider_name(request) or 'unnamed'}",
-        request=f"{request.method} {request.url.path}",
-    )
-
-
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-
-
-def route(path: str, **kwargs: Any) -> Callable[[Endpoint], Endpoint]:
-    """Register a path with and without a trailing slash (real clients send both)."""
-
-    def decorate(fn: Endpoint) -> Endpoint:
-        router.add_api_route(path, fn, **kwargs)
-        router.add_api_route(path + "/", fn, **{**kwargs, "include_in_schema": False})
-        return fn
-
-    return decorate
+# Registers a path with and without a trailing slash (real clients send both).
+route = slash_twins(router)
 
 
 @route(

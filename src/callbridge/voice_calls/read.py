@@ -98,6 +98,8 @@ async def get_voice_call(session: AsyncSession, context: CallCenterContext, id_o
             )
             for leg in legs
         ],
+        agentSentimentScore=call.agent_sentiment_score,
+        customerSentimentScore=call.customer_sentiment_score,
         telephonyProviderName=call.telephony_provider_name,
         createdAt=call.created_at,
         updatedAt=call.updated_at,

@@ -220,6 +220,8 @@ class VoiceCall(BaseModel):
     conversation: ConversationOut
     recording: RecordingOut | None
     legs: list[LegOut]
+    agentSentimentScore: float | None = Field(description="AgentSentimentScore, -5..5, from post-call events.")
+    customerSentimentScore: float | None = Field(description="CustomerSentimentScore, -5..5, from post-call events.")
     telephonyProviderName: str | None
     createdAt: datetime
     updatedAt: datetime

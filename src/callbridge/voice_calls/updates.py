@@ -11,6 +11,7 @@ from callbridge.kit import ids
 from callbridge.kit.times import isoformat_z
 from callbridge.kit.uow import UnitOfWork
 from callbridge.models import Conversation, ConversationParticipant, VoiceCall, VoiceCallRecording
+from callbridge.routing import hooks as routing_hooks
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
@@ -95,6 +96,8 @@ async def update_voice_call(
 
     await _apply_recording(uow, call, body, changes, notes)
     await _apply_activity(uow, call, bool(body.is_active_call), changes, notes)
+    # A closed call leaves routing and an ended one frees its agent (spec §3.1).
+    await routing_hooks.on_call_updated(uow, call, closed=not call.is_active_call, ended=body.end_time is not None)
 
     call.updated_at = uow.clock.now()
     uow.record(
