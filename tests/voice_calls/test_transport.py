@@ -168,3 +168,11 @@ async def test_missing_token_is_401_before_the_body_is_read(client: httpx2.Async
     assert response.status_code == 401
     assert response.json()["code"] == "TOKEN_MISSING"
     assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+async def test_nul_character_is_refused(client: httpx2.AsyncClient, auth: Callable) -> None:
+    """A string holding U+0000 (which PostgreSQL cannot store) is a 400 naming the problem, on every backend."""
+    body = payload("lambda_create_inbound", vendorCallKey="nul\u0000key")
+    response = await client.post(URL, json=body, headers=auth())
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["body: contains a NUL character (U+0000), which cannot be stored"]

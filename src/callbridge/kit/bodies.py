@@ -67,6 +67,9 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
     kind = media_type(content_type)
     if not raw.strip():
         return None
+    if b"\\u0000" in raw or b"\x00" in raw:
+        # PostgreSQL cannot store U+0000 in text; refuse it up front on every backend alike.
+        raise InvalidRequest.for_fields(["body: contains a NUL character (U+0000), which cannot be stored"])
     if _is_json(kind):
         try:
             return orjson.loads(raw)
