@@ -39,6 +39,17 @@ lint: $(VENV)/.dev-installed ## ruff and mypy
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
+$(VENV)/.bench-installed: $(VENV)/.run-installed
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed ## Measure a running server (wrk; results in bench/results/ and docs/benchmarks.md)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && apt-get install -y -qq wrk >/dev/null); } \
+		|| { echo "wrk is needed: apt-get install wrk (Debian) or build it from source"; exit 1; }
+	$(BIN)/python -m bench
+
 .PHONY: openapi
 openapi: $(VENV)/.dev-installed ## Regenerate the checked-in docs/openapi.json
 	$(BIN)/python -m callbridge.openapi > docs/openapi.json

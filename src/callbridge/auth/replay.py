@@ -203,11 +203,6 @@ class ReplayMemory:
             raise result
         return result
 
-    async def stop(self) -> None:
-        if self._writer is not None and self._loop is asyncio.get_running_loop():
-            await self._writer.stop()
-        self._writer = None
-
 
 _memories: weakref.WeakKeyDictionary[Database, ReplayMemory] = weakref.WeakKeyDictionary()
 

@@ -3,12 +3,13 @@ of token ids already seen."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,7 +122,17 @@ JtiKey = tuple[str, str]  # (call center id, jti)
 
 
 def _keyed(keys: Collection[JtiKey]) -> Any:
-    return tuple_(SeenTokenId.call_center_id, SeenTokenId.jti).in_(sorted(keys))
+    """``(call_center_id, jti) IN keys``, written per call center so that both SQLite and PostgreSQL look the
+    keys up in the primary key (SQLite scans the table for a row-value IN list of several rows)."""
+    by_call_center: dict[str, list[str]] = defaultdict(list)
+    for call_center_id, jti in sorted(keys):
+        by_call_center[call_center_id].append(jti)
+    return or_(
+        *(
+            and_(SeenTokenId.call_center_id == call_center_id, SeenTokenId.jti.in_(jtis))
+            for call_center_id, jtis in by_call_center.items()
+        )
+    )
 
 
 async def forget_expired_seen_token_ids(session: AsyncSession, keys: Collection[JtiKey], now: datetime) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.kit import ids
+from callbridge.kit.db import Base
 from callbridge.models import (
     Conversation,
     ConversationParticipant,
@@ -99,3 +101,13 @@ async def timeline_of(session: AsyncSession, conversation_id: str, limit: int) -
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def insert_new(session: AsyncSession, objects: Sequence[Base]) -> None:
+    """Insert rows built as (transient) ORM objects, one Core INSERT each, parents first: on the create hot path
+    this is several times cheaper than the ORM's unit of work, and the columns' defaults apply the same way."""
+    for obj in objects:
+        mapper: Any = inspect(type(obj))
+        columns = {attribute.key: attribute.columns[0].key for attribute in mapper.column_attrs}
+        values = {columns[key]: value for key, value in vars(obj).items() if key in columns}
+        await session.execute(insert(mapper.local_table), values)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from callbridge.auth.context import CallCenterContext
 from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
+from callbridge.kit.db import Base
 from callbridge.kit.uow import UnitOfWork
 from callbridge.models import Conversation, ConversationParticipant, VoiceCall
 from callbridge.voice_calls import repository
@@ -97,7 +98,7 @@ async def create_voice_call(
     if len(end_users) > 1 or len(body.participants) > len(end_users):
         notes.append("only the first END_USER participant was kept")
     now = uow.clock.now()
-    new_rows: list[object] = []
+    new_rows: list[Base] = []
     if parent is None:
         conversation = Conversation(
             id=ids.new_id(ids.CONVERSATION),
@@ -158,7 +159,7 @@ async def create_voice_call(
 
     try:
         async with session.begin_nested():
-            session.add_all([*new_rows, call])
+            await repository.insert_new(session, [*new_rows, call])
     except IntegrityError:
         # A concurrent create of the same first leg won the race: answer as the idempotent retry it is.
         existing = await repository.get_first_leg_by_vendor_call_key(
