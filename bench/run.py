@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -234,6 +235,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="Measured seconds per scenario (after 1 s warm-up).")
     parser.add_argument("--no-doc", action="store_true", help="Do not rewrite docs/benchmarks.md.")
     parser.add_argument("--label", default="", help="Added to the results file's name (e.g. before, after).")
+    parser.add_argument("--keep", action="store_true", help="Keep the work directory (database, tokens, log).")
     arguments = parser.parse_args()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + (f"-{arguments.label}" if arguments.label else "")
     log = _logger("bench")
@@ -281,3 +283,7 @@ def main() -> None:
         report.update_doc(DOC, section)
     print(section)
     log(f"results in bench/results/{stamp}.json")
+    if arguments.keep:
+        log(f"work directory kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
