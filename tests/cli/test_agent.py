@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,34 +12,16 @@ from typer.testing import CliRunner
 
 from callbridge.auth.certificates import KeyPair
 from callbridge.cli import agent
-from callbridge.config import get_settings
 from callbridge.console.passwords import verify_password
 from callbridge.kit.db import Database
 from callbridge.models import Agent
+from tests.cli.conftest import typer_app
 from tests.routing.conftest import ALICE, CONFIG, PASSWORD, apply_config
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    application = typer.Typer()
-
-    @application.callback()
-    def main() -> None:
-        """callbridge"""
-
-    agent.register(application)
-    return application
-
-
-@pytest.fixture
-async def configured(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path, key_pair: KeyPair
-) -> Iterator[None]:
-    await apply_config(database_url, tmp_path, key_pair)
-    monkeypatch.setenv("CALLBRIDGE_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    return typer_app(agent)
 
 
 async def stored_hash(database_url: str, username: str) -> str | None:

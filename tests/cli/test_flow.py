@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from callbridge.auth.certificates import KeyPair
 from callbridge.cli import flow
-from callbridge.config import get_settings
-from tests.routing.conftest import apply_config
+from tests.cli.conftest import typer_app
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    application = typer.Typer()
-
-    @application.callback()
-    def main() -> None:
-        """callbridge"""
-
-    flow.register(application)
-    return application
-
-
-@pytest.fixture
-async def configured(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path, key_pair: KeyPair
-) -> Iterator[None]:
-    await apply_config(database_url, tmp_path, key_pair)
-    monkeypatch.setenv("CALLBRIDGE_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    return typer_app(flow)
 
 
 def run(app: typer.Typer, *args: str) -> Result:
