@@ -8,12 +8,10 @@ import json
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import jwt
 import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -24,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from callbridge.auth.certificates import MIN_KEY_BITS
 from callbridge.auth.explain import Explanation, explain_token, token_from_text
+from callbridge.client.tokens import sign_token
 from callbridge.config import Settings, get_settings
 from callbridge.kit.clock import SystemClock
 from callbridge.kit.db import Database, is_sqlite
@@ -53,14 +52,11 @@ def mint_token(
     jti: bool,
     aud: str | None,
 ) -> str:
-    """Header ``{"alg":"RS256","typ":"JWT"}``; claims in the Lambdas' order (iat, exp, iss, sub, jti)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {"iat": now, "exp": now + ttl_seconds, "iss": org, "sub": call_center}
-    if jti:
-        claims["jti"] = str(uuid.uuid1())
-    if aud is not None:
-        claims["aud"] = aud
-    return jwt.encode(claims, private_key, algorithm="RS256", headers={"typ": "JWT"})
+    """Header ``{"alg":"RS256","typ":"JWT"}``; claims in the Lambdas' order (iat, exp, iss, sub, jti).
+    The signing itself is ``callbridge.client.tokens.sign_token``, shared with the Python client."""
+    return sign_token(
+        private_key, org_id=org, call_center_api_name=call_center, lifetime_seconds=ttl_seconds, jti=jti, audience=aud
+    )
 
 
 def token(

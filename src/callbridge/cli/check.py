@@ -1,0 +1,135 @@
+"""``callbridge check URL``: run the conformance checks against a server and print a pass/fail table."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from callbridge.check import CheckConfig, CheckResult, Status, run_checks
+from callbridge.client import load_private_key
+
+_STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.SKIP: "yellow"}
+
+
+def check(
+    url: Annotated[
+        str,
+        typer.Argument(help="The server: its root (http://127.0.0.1:8080) or API base (…/telephony/v1)."),
+    ],
+    org: Annotated[str, typer.Option("--org", help="Org id (15 or 18 characters): the tokens' iss.")],
+    call_center: Annotated[
+        str, typer.Option("--call-center", help="Call center API name: the tokens' sub and callCenterApiName.")
+    ],
+    key: Annotated[
+        Path,
+        typer.Option("--key", help="PEM file of the call center's RSA private key.", exists=True, dir_okay=False),
+    ],
+    audience: Annotated[
+        str | None, typer.Option("--audience", help="An aud claim for every token (the Lambdas send none).")
+    ] = None,
+    queue: Annotated[
+        str | None,
+        typer.Option("--queue", help="A queue the call center routes to (API name or id): enables routing checks."),
+    ] = None,
+    dialed_number: Annotated[
+        str | None,
+        typer.Option("--dialed-number", help="A phone channel's number: enables the omniFlow dialedNumber check."),
+    ] = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="An agent's console username: enables the hold check.")
+    ] = None,
+    agent_password: Annotated[
+        str | None,
+        typer.Option("--agent-password", envvar="CALLBRIDGE_CHECK_AGENT_PASSWORD", help="That agent's password."),
+    ] = None,
+    bulk_max_entries: Annotated[int, typer.Option(help="The server's bulk transcript entry limit.")] = 5,
+    bulk_max_messages: Annotated[int, typer.Option(help="The server's bulk messages-per-entry limit.")] = 5,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only checks whose name matches this glob (repeatable), e.g. 'auth.*'."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+) -> None:
+    """Check that a server speaks the Telephony Integration API as Salesforce's clients expect.
+
+    Runs the documented lifecycles and edge cases (create, idempotent re-create, update and close, transfer
+    legs, transcripts single and bulk, auth refusals, real clients' quirks, routing, conversation events)
+    and prints a pass/fail table with the reason for each failure. Every call it creates has a
+    vendorCallKey starting 'cbcheck-'. Exit status: 0 when nothing failed, 1 otherwise.
+    """
+    pem = key.read_bytes()
+    try:
+        load_private_key(pem)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{key}: {exc}.", param_hint="--key") from exc
+    config = CheckConfig(
+        base_url=url,
+        org_id=org,
+        call_center_api_name=call_center,
+        private_key_pem=pem,
+        audience=audience,
+        queue=queue,
+        dialed_number=dialed_number,
+        agent_username=agent,
+        agent_password=agent_password,
+        bulk_max_entries=bulk_max_entries,
+        bulk_max_messages=bulk_max_messages,
+        timeout=timeout,
+    )
+    console = _console()
+    try:
+        results = asyncio.run(run_checks(config, only=only or ()))
+    except ValueError as exc:  # an unusable URL
+        raise typer.BadParameter(str(exc), param_hint="URL") from exc
+    if as_json:
+        typer.echo(json.dumps(report(url, results), indent=2))
+    else:
+        render(console, url, results)
+    raise typer.Exit(1 if any(result.status is Status.FAIL for result in results) else 0)
+
+
+def report(url: str, results: list[CheckResult]) -> dict[str, object]:
+    """The ``--json`` document: counts and one object per check."""
+    counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
+    return {
+        "url": url,
+        "passed": counts["pass"],
+        "failed": counts["fail"],
+        "skipped": counts["skip"],
+        "results": [result.as_dict() for result in results],
+    }
+
+
+def render(console: Console, url: str, results: list[CheckResult]) -> None:
+    table = Table(title=f"callbridge check {url}", title_justify="left")
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("expectation")
+    table.add_column("reason / note")
+    for result in results:
+        table.add_row(
+            result.name,
+            f"[{_STYLE[result.status]}]{result.status.value.upper()}[/]",
+            result.expectation,
+            result.reason or "",
+        )
+    console.print(table)
+    counts = report(url, results)
+    console.print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped.")
+
+
+def _console() -> Console:
+    """Rich output; wide when not on a terminal, so piped tables keep whole reasons."""
+    console = Console()
+    return console if console.is_terminal else Console(width=220)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
