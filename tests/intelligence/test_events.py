@@ -8,15 +8,17 @@ from collections.abc import Callable
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
+from callbridge.events.catalogue import event_of
 from callbridge.events.schemas import (
     Event,
     IntelligencePostCallStored,
     IntelligenceSignal,
     TimelineRecorded,
     VoiceCallSentimentUpdated,
+    VoiceCallStateChanged,
 )
-from callbridge.intelligence.events import event_of
 from callbridge.kit.state import AppState
+from callbridge.kit.uow import row_of
 from callbridge.models import TimelineEntry
 from tests.intelligence.conftest import POST_CALL, REALTIME, Post, body, drain, realtime, signal
 from tests.transcripts.conftest import INBOUND_KEY
@@ -140,9 +142,9 @@ async def test_published_events_rebuild_from_the_timeline(
     await send(INBOUND_KEY, REALTIME, body("contact_lens_realtime_category"))
     await close_call(INBOUND_KEY)
     await send(INBOUND_KEY, POST_CALL, body("post_call_analysis_batch"))
-    published = [e for e in drain(queue) if not isinstance(e, TimelineRecorded)]
+    published = [e for e in drain(queue) if not isinstance(e, TimelineRecorded | VoiceCallStateChanged)]
     async with app_state_of.database.read_session() as session:
         query = select(TimelineEntry).where(TimelineEntry.id.in_([e.id for e in published])).order_by(TimelineEntry.id)
-        rebuilt = [event_of(entry) for entry in (await session.scalars(query)).all()]
+        rebuilt = [event_of(row_of(entry)) for entry in (await session.scalars(query)).all()]
     assert rebuilt == published
     assert [type(e) for e in rebuilt] == [IntelligenceSignal, IntelligencePostCallStored, VoiceCallSentimentUpdated]

@@ -14,6 +14,7 @@ from callbridge.events.schemas import (
     TranscriptAccepted,
     TranscriptDropped,
     TranscriptReplaced,
+    VoiceCallStateChanged,
 )
 from callbridge.kit.state import AppState
 from tests.transcripts.conftest import INBOUND_KEY, Post, message
@@ -41,14 +42,14 @@ async def test_accepted_replaced_and_dropped_are_published_in_order(
     await post_message(INBOUND_KEY, message("e1", content="partial result, final"))
     await set_call_state(call_id, on_hold=True)
     await post_message(INBOUND_KEY, message("e2"))
-    events = [e for e in drain(queue) if not isinstance(e, TimelineRecorded)]
+    events = [e for e in drain(queue) if e.type.startswith("transcript.")]
     accepted, replaced, dropped = events
     assert isinstance(accepted, TranscriptAccepted) and accepted.content == "partial"
     assert isinstance(replaced, TranscriptReplaced) and replaced.entry_version == 2
     assert replaced.server_received_timestamp == accepted.server_received_timestamp
     assert isinstance(dropped, TranscriptDropped) and dropped.drop_reason == "on_hold"
     assert {e.voice_call_id for e in events} == {call_id}
-    records = [r for r in await timeline(call_id)]
+    records = [r for r in await timeline(call_id) if r["kind"].startswith("transcript.")]
     assert [e.id for e in events] == [r["id"] for r in records]
     assert accepted.sender.participantId == f"{INBOUND_KEY}END_USER"
 
@@ -69,12 +70,18 @@ async def test_emitted_payload_matches_the_wire_contract(
     assert TypeAdapter(Event).validate_python(wire) == event
 
 
-async def test_timeline_recorded_still_published_for_calls(app_state_of: AppState, create_call: CreateCall) -> None:
-    """Creating a call still publishes the generic timeline.recorded event."""
+async def test_creating_a_call_publishes_its_state(app_state_of: AppState, create_call: CreateCall) -> None:
+    """Creating a call publishes voice_call.state_changed (created, active, neither on hold nor paused)."""
     queue = app_state_of.broker.subscribe()
     call_id = await create_call()
     (event,) = drain(queue)
-    assert isinstance(event, TimelineRecorded) and event.voice_call_id == call_id
+    assert isinstance(event, VoiceCallStateChanged) and event.voice_call_id == call_id
+    assert (event.change, event.is_active_call, event.is_on_hold, event.is_recording_paused) == (
+        "created",
+        True,
+        False,
+        False,
+    )
 
 
 async def test_unchanged_resend_is_published_as_a_timeline_event(

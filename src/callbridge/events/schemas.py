@@ -22,6 +22,7 @@ class TimelineRecorded(EventBase):
 
     type: Literal["timeline.recorded"] = "timeline.recorded"
     version: Literal[1] = 1
+    conversation_id: str | None = Field(default=None, alias="conversationId")
     kind: str
     actor: str
     outcome: str
@@ -138,6 +139,99 @@ class VoiceCallSentimentUpdated(EventBase):
     changes: list[SentimentScoreChange]
 
 
+class VoiceCallStateChanged(EventBase):
+    """The call was created, updated, closed or reopened, put on hold or resumed, or its recording paused or
+    resumed; the flags are the call's state after the change."""
+
+    type: Literal["voice_call.state_changed"] = "voice_call.state_changed"
+    version: Literal[1] = 1
+    change: Literal[
+        "created",
+        "updated",
+        "closed",
+        "reopened",
+        "hold_started",
+        "hold_ended",
+        "recording_paused",
+        "recording_resumed",
+    ]
+    conversation_id: str | None = Field(alias="conversationId")
+    vendor_call_key: str | None = Field(alias="vendorCallKey")
+    is_active_call: bool = Field(alias="isActiveCall")
+    is_on_hold: bool = Field(alias="isOnHold")
+    is_recording_paused: bool = Field(alias="isRecordingPaused")
+    reason: str | None = None
+
+
+class RoutingOffered(EventBase):
+    """Work was offered to an agent (AgentWork ``Assigned``); it is withdrawn at ``expiresAt`` unless accepted."""
+
+    type: Literal["routing.offered"] = "routing.offered"
+    version: Literal[1] = 1
+    conversation_id: str | None = Field(alias="conversationId")
+    offer_id: str = Field(alias="offerId", description="The AgentWork (0Bz) id: accept or decline it.")
+    psr_id: str = Field(alias="psrId")
+    user_id: str = Field(alias="userId")
+    username: str
+    queue_id: str | None = Field(alias="queueId")
+    queue_name: str | None = Field(alias="queueName")
+    expires_at: datetime | None = Field(alias="expiresAt", description="The push timeout's end; null: none.")
+    push_timeout_seconds: int | None = Field(alias="pushTimeoutSeconds")
+    reason: str | None = None
+
+
+class RoutingOfferEnded(EventBase):
+    """A standing offer ended: accepted (the work is the agent's), declined, expired or withdrawn."""
+
+    type: Literal["routing.offer_ended"] = "routing.offer_ended"
+    version: Literal[1] = 1
+    conversation_id: str | None = Field(alias="conversationId")
+    offer_id: str = Field(alias="offerId")
+    psr_id: str = Field(alias="psrId")
+    user_id: str = Field(alias="userId")
+    outcome: Literal["accepted", "declined", "expired", "withdrawn"]
+    reason: str | None = None
+
+
+class RoutingWorkClosed(EventBase):
+    """Accepted work ended: closed by the agent or the call, or transferred to another agent."""
+
+    type: Literal["routing.work_closed"] = "routing.work_closed"
+    version: Literal[1] = 1
+    conversation_id: str | None = Field(alias="conversationId")
+    work_id: str = Field(alias="workId")
+    user_id: str = Field(alias="userId")
+    status: Literal["closed", "transferred"]
+    reason: str | None = None
+
+
+class AgentPresenceChanged(EventBase):
+    """An agent's presence changed. Org-wide: ``callCenterId`` holds the org id (``orgId``)."""
+
+    type: Literal["agent.presence_changed"] = "agent.presence_changed"
+    version: Literal[1] = 1
+    org_id: str = Field(alias="orgId")
+    user_id: str = Field(alias="userId")
+    username: str
+    presence: Literal["Available", "Busy", "Offline"]
+    capacity_used: int = Field(alias="capacityUsed")
+    capacity: int
+
+
+class QueueBacklog(EventBase):
+    """A queue's pending routings after a change. Org-wide: ``callCenterId`` holds the org id (``orgId``)."""
+
+    type: Literal["queue.backlog"] = "queue.backlog"
+    version: Literal[1] = 1
+    org_id: str = Field(alias="orgId")
+    queue_id: str = Field(alias="queueId")
+    queue_name: str = Field(alias="queueName")
+    queue_api_name: str = Field(alias="queueApiName")
+    waiting: int = Field(description="Pending routings not offered to anyone.")
+    offered: int = Field(description="Pending routings with a standing offer.")
+    oldest_waiting_since: datetime | None = Field(alias="oldestWaitingSince")
+
+
 AnyEvent = (
     TimelineRecorded
     | TranscriptAccepted
@@ -147,5 +241,57 @@ AnyEvent = (
     | IntelligenceSignal
     | IntelligencePostCallStored
     | VoiceCallSentimentUpdated
+    | VoiceCallStateChanged
+    | RoutingOffered
+    | RoutingOfferEnded
+    | RoutingWorkClosed
+    | AgentPresenceChanged
+    | QueueBacklog
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]
+
+
+class StreamControl(BaseModel):
+    """Messages of the stream itself; ``id`` is the last event id sent so far (resume after it)."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    id: int
+
+
+class StreamHello(StreamControl):
+    """The first message of a connection: who is listening and from where the stream resumes."""
+
+    type: Literal["stream.hello"] = "stream.hello"
+    version: Literal[1] = 1
+    role: Literal["agent", "supervisor"]
+    user_id: str = Field(alias="userId")
+    heartbeat_seconds: float = Field(alias="heartbeatSeconds")
+    resumed_after: int | None = Field(alias="resumedAfter", description="The ``after`` asked for; null: live only.")
+    replayed: int = Field(description="Events replayed from storage right after this message.")
+
+
+class StreamHeartbeat(StreamControl):
+    type: Literal["stream.heartbeat"] = "stream.heartbeat"
+    version: Literal[1] = 1
+
+
+class StreamReconnect(StreamControl):
+    """The server is about to close the connection: reconnect with ``after`` = ``id``."""
+
+    type: Literal["stream.reconnect"] = "stream.reconnect"
+    version: Literal[1] = 1
+    reason: str
+    retry_after_ms: int = Field(alias="retryAfterMs")
+
+
+class StreamError(StreamControl):
+    """The connection is refused or must end (e.g. the session expired); the socket closes after it."""
+
+    type: Literal["stream.error"] = "stream.error"
+    version: Literal[1] = 1
+    code: str
+    message: str
+
+
+AnyControl = StreamHello | StreamHeartbeat | StreamReconnect | StreamError

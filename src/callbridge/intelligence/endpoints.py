@@ -1,5 +1,5 @@
 """HTTP endpoints for conversation intelligence under ``/telephony/v1`` (thin: parse, authorize, call the
-service, publish after the commit, answer)."""
+service; the unit of work publishes after the commit)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,7 @@ async def send_realtime_events(
     data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
     body = service.parse_realtime(vendorCallKey, data)
     async with state.unit_of_work(actor_of(request)) as uow:
-        outbox = await service.receive_realtime(uow, context, vendorCallKey, body)
-    await outbox.publish(state.broker)
+        await service.receive_realtime(uow, context, vendorCallKey, body)
     return EventsAccepted()
 
 
@@ -67,8 +66,7 @@ async def store_post_call_events(
     data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
     body = service.parse_post_call(vendorCallKey, data)
     async with state.unit_of_work(actor_of(request)) as uow:
-        outbox = await service.store_post_call(uow, context, vendorCallKey, body)
-    await outbox.publish(state.broker)
+        await service.store_post_call(uow, context, vendorCallKey, body)
     return EventsAccepted()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -27,6 +27,8 @@ class AppState:
     transcripts: BatchWriter[Any, Any] | None = None
     # The routing timer (callbridge.routing.timers): expires offers, releases scheduled callbacks, retries.
     routing_timer: asyncio.Task[None] | None = None
+    # Set when the server begins to stop: push streams tell their clients to reconnect and end.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def unit_of_work(self, actor: Actor) -> UnitOfWork:
         return UnitOfWork(self.database, self.broker, self.clock, actor)

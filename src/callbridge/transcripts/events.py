@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from callbridge.events.catalogue import event_of
 from callbridge.events.schemas import (
     AnyEvent,
-    TimelineRecorded,
     TranscriptAccepted,
     TranscriptDropped,
     TranscriptRedacted,
@@ -96,15 +96,5 @@ def redacted(
 
 
 def timeline_recorded(row: dict[str, Any]) -> EventBuilder:
-    """The generic event of a timeline entry (as the unit of work publishes), from its row."""
-    return lambda event_id: TimelineRecorded(
-        id=event_id,
-        voiceCallId=row["voice_call_id"],
-        callCenterId=row["call_center_id"],
-        occurredAt=row["occurred_at"],
-        kind=row["kind"],
-        actor=row["actor"],
-        outcome=row["outcome"],
-        reason=row["reason"],
-        data=row["data"],
-    )
+    """The event of any other timeline entry, as the unit of work publishes it, from its row."""
+    return lambda event_id: event_of({**row, "id": event_id})

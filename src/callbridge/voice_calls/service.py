@@ -15,6 +15,7 @@ from callbridge.models import Conversation, ConversationParticipant, VoiceCall
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import CallCenterMismatch, ParentVoiceCallNotFound
 from callbridge.voice_calls.schemas import WEBRTC_DEFAULT, VoiceCallCreate
+from callbridge.voice_calls.state import snapshot
 from callbridge.voice_calls.vocabulary import (
     CALL_ORIGINS,
     CALL_SUBTYPES,
@@ -183,6 +184,7 @@ async def create_voice_call(
             "to": to,
             "previousCallId": call.previous_call_id,
             "queue": body.queue,
+            "state": snapshot(call, "created"),
         },
     )
     return CreateOutcome(call.id, warnings)

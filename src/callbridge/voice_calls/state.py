@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from callbridge.kit.uow import UnitOfWork
 from callbridge.models import VoiceCall
+
+
+def snapshot(call: VoiceCall, change: str) -> dict[str, Any]:
+    """The call's state after a change, kept in its timeline entry (the ``voice_call.state_changed`` event)."""
+    return {
+        "change": change,
+        "vendorCallKey": call.vendor_call_key,
+        "isActiveCall": bool(call.is_active_call),
+        "isOnHold": bool(call.is_on_hold),
+        "isRecordingPaused": bool(call.is_recording_paused),
+    }
+
+
+_CHANGES = {
+    "is_on_hold": ("hold_started", "hold_ended"),
+    "is_recording_paused": ("recording_paused", "recording_resumed"),
+}
 
 
 def _set_gate(uow: UnitOfWork, call: VoiceCall, attribute: str, value: bool, kinds: tuple[str, str], why: str) -> bool:
@@ -19,6 +38,7 @@ def _set_gate(uow: UnitOfWork, call: VoiceCall, attribute: str, value: bool, kin
         kind=kinds[0] if value else kinds[1],
         outcome="updated",
         reason=why if value else None,
+        data={"state": snapshot(call, _CHANGES[attribute][0 if value else 1])},
     )
     return True
 

@@ -16,6 +16,7 @@ from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
 from callbridge.voice_calls.service import check_call_center
+from callbridge.voice_calls.state import snapshot
 from callbridge.voice_calls.vocabulary import (
     CALL_ORIGINS,
     CALL_SUBTYPES,
@@ -69,6 +70,7 @@ async def update_voice_call(
         notes.append("initiationMethod is only used when the update creates the call")
 
     changes: dict[str, Any] = {}
+    was_active = bool(call.is_active_call) and not created
 
     def change(attribute: str, value: Any) -> None:
         if getattr(call, attribute) != value:
@@ -107,8 +109,20 @@ async def update_voice_call(
         kind="voice_call.updated",
         outcome="created" if created else ("updated" if changes else "unchanged"),
         reason="; ".join(notes) or None,
-        data={"changes": changes, "fields": sorted(body.model_dump(by_alias=True, exclude_unset=True))},
+        data={
+            "changes": changes,
+            "fields": sorted(body.model_dump(by_alias=True, exclude_unset=True)),
+            "state": snapshot(call, _change_of(created, was_active, bool(call.is_active_call))),
+        },
     )
+
+
+def _change_of(created: bool, was_active: bool, active: bool) -> str:
+    if created:
+        return "created"
+    if was_active != active:
+        return "reopened" if active else "closed"
+    return "updated"
 
 
 async def _create_missing_call(
