@@ -42,3 +42,17 @@ def test_wheel_declares_the_console_script(wheel: zipfile.ZipFile) -> None:
     """Installing the wheel puts a `callbridge` command on the PATH."""
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     assert "callbridge = callbridge.cli:main" in wheel.read(entry_points).decode()
+
+
+def test_wheel_ships_the_console_pages(wheel: zipfile.ZipFile) -> None:
+    """The console's templates, its ES modules (console.js and each module it imports) and its stylesheet are
+    package data, served from the install."""
+    names = set(wheel.namelist())
+    templates = {p.name for p in (ROOT / "src/callbridge/console/templates").glob("*.html")}
+    assert "console.html" in templates and "supervisor.html" in templates
+    assert {f"callbridge/console/templates/{t}" for t in templates} <= names
+    modules = {p.name for p in (ROOT / "src/callbridge/console/static").glob("*.js")}
+    split = {"console.js", "api.js", "stream.js", "transcript.js", "session.js", "agent.js", "supervisor.js"}
+    assert split <= modules
+    assert {f"callbridge/console/static/{m}" for m in modules} <= names
+    assert "callbridge/console/static/console.css" in names

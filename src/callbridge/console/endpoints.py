@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from callbridge.console import service
+from callbridge.console import service, supervision
 from callbridge.console.dependencies import current_agent
 from callbridge.console.errors import NotSupervisor
 from callbridge.console.schemas import (
+    AgentLoad,
     AgentOut,
     CallState,
+    LiveCall,
     Offer,
     OfferAccepted,
     OfferDeclined,
+    PendingCleared,
+    PendingRouting,
     PresenceUpdate,
     SessionCreate,
     SessionCreated,
@@ -26,10 +30,9 @@ from callbridge.console.sessions import COOKIE, SignedIn, close_session
 from callbridge.errors import CallbridgeError, ErrorBody, error_responses
 from callbridge.kit.state import app_state
 from callbridge.kit.uow import Actor, UnitOfWork
-from callbridge.routing.read import pending_out
-from callbridge.routing.repository import psrs_of_org
-from callbridge.routing.schemas import PendingRoutingOut
 from callbridge.routing.tx import in_unit_of_work
+from callbridge.transcripts.schemas import TranscriptPage
+from callbridge.voice_calls.schemas import Timeline, VoiceCall
 
 router = APIRouter(prefix="/console/v1", tags=["Console"])
 T = TypeVar("T")
@@ -151,17 +154,111 @@ async def close_work(request: Request, workId: str, signed: SignedIn = Depends(c
     return WorkClosed(id=work.id, status=work.status)
 
 
+_SUPERVISOR_ERRORS = {**error_responses(401), 403: _FORBIDDEN}
+
+
+async def _supervisor(signed: SignedIn = Depends(current_agent)) -> SignedIn:
+    if not signed.is_supervisor:
+        raise NotSupervisor()
+    return signed
+
+
 @router.get(
     "/pending",
     summary="Every pending routing of the org, stale ones included (supervisors)",
-    response_model=list[PendingRoutingOut],
-    responses={**error_responses(401), 403: _FORBIDDEN},
+    response_model=list[PendingRouting],
+    responses=_SUPERVISOR_ERRORS,
 )
-async def list_pending(request: Request, signed: SignedIn = Depends(current_agent)) -> list[PendingRoutingOut]:
-    if not signed.is_supervisor:
-        raise NotSupervisor()
+async def list_pending(request: Request, signed: SignedIn = Depends(_supervisor)) -> list[PendingRouting]:
+    """Oldest first; ``stale`` marks a missed or abandoned call's routing that still waits for an agent."""
     async with app_state(request).database.read_session() as session:
-        return [pending_out(psr) for psr in await psrs_of_org(session, signed.agent.org_id)]
+        return await supervision.pending(session, signed.agent.org_id)
+
+
+@router.post(
+    "/pending/{psrId}/clear",
+    summary="Clear a pending routing, as clearRouting does (supervisors)",
+    response_model=PendingCleared,
+    responses={**error_responses(401, 404), 403: _FORBIDDEN},
+)
+async def clear_pending(request: Request, psrId: str, signed: SignedIn = Depends(_supervisor)) -> PendingCleared:
+    """The PSR is deleted and its standing offer withdrawn; the call's timeline says who cleared it."""
+    return await _run(request, signed, lambda uow: supervision.clear_pending(uow, signed, psrId))
+
+
+@router.get(
+    "/agents",
+    summary="The org's agents with presence and load (supervisors)",
+    response_model=list[AgentLoad],
+    responses=_SUPERVISOR_ERRORS,
+)
+async def list_agents(request: Request, signed: SignedIn = Depends(_supervisor)) -> list[AgentLoad]:
+    async with app_state(request).database.read_session() as session:
+        return await supervision.agents(session, signed.agent.org_id)
+
+
+@router.get(
+    "/calls",
+    summary="The org's live calls and where each stands in routing (supervisors)",
+    response_model=list[LiveCall],
+    responses=_SUPERVISOR_ERRORS,
+)
+async def list_calls(request: Request, signed: SignedIn = Depends(_supervisor)) -> list[LiveCall]:
+    """Active calls (isActiveCall, no end time), newest first, at most 500."""
+    async with app_state(request).database.read_session() as session:
+        return await supervision.live_calls(session, signed.agent.org_id)
+
+
+@router.get(
+    "/calls/{idOrVendorCallKey}",
+    summary="A call of the org: the agent's offered or accepted call, any call for a supervisor",
+    response_model=VoiceCall,
+    responses={**error_responses(401, 404), 403: _FORBIDDEN},
+)
+async def get_call(request: Request, idOrVendorCallKey: str, signed: SignedIn = Depends(current_agent)) -> VoiceCall:
+    """The telephony API's VoiceCall read (caller, queue, attributes, legs), for any call center of the org."""
+    state = app_state(request)
+    async with state.database.read_session() as session:
+        return await supervision.voice_call(session, signed, idOrVendorCallKey, state.clock)
+
+
+@router.get(
+    "/calls/{idOrVendorCallKey}/messages",
+    summary="A call's transcript so far, dropped messages included: the agent's call, any call for a supervisor",
+    response_model=TranscriptPage,
+    responses={**error_responses(400, 401, 404), 403: _FORBIDDEN},
+)
+async def list_call_messages(
+    request: Request,
+    idOrVendorCallKey: str,
+    limit: int = Query(default=100, ge=1, le=1000),
+    after: str | None = Query(default=None, description="The `next` cursor of the previous page."),
+    signed: SignedIn = Depends(current_agent),
+) -> TranscriptPage:
+    """The telephony API's ``GET /voiceCalls/{id}/messages?include=dropped``, for a page opened mid-call; live
+    utterances then come from the stream."""
+    state = app_state(request)
+    async with state.database.read_session() as session:
+        return await supervision.messages(session, signed, idOrVendorCallKey, state.clock, limit=limit, after=after)
+
+
+@router.get(
+    "/calls/{idOrVendorCallKey}/timeline",
+    summary="What happened to a call, and why (supervisors)",
+    response_model=Timeline,
+    responses={**error_responses(401, 404), 403: _FORBIDDEN},
+)
+async def get_call_timeline(
+    request: Request,
+    idOrVendorCallKey: str,
+    limit: int = Query(default=1000, ge=1, le=10000),
+    signed: SignedIn = Depends(_supervisor),
+) -> Timeline:
+    """The telephony API's timeline: every request, routing step, transcript decision and event of the call's
+    conversation, oldest first; by VoiceCall id or vendorCallKey, in any call center of the org."""
+    state = app_state(request)
+    async with state.database.read_session() as session:
+        return await supervision.timeline(session, signed, idOrVendorCallKey, limit, state.clock)
 
 
 CallAction = Literal["hold", "resume", "pause-recording", "resume-recording"]

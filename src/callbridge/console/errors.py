@@ -123,3 +123,10 @@ class WorkNotOpen(Conflict):
 
     def __init__(self, work_id: str, status: str) -> None:
         super().__init__(f"Work {work_id} is not open (it is {status}).")
+
+
+class PendingRoutingNotFound(NotFound):
+    code = "PENDING_ROUTING_NOT_FOUND"
+
+    def __init__(self, psr_id: str) -> None:
+        super().__init__(f"No pending routing '{psr_id}' in this org (accepted, cleared, or never made).")

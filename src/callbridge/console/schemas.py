@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from callbridge.routing.schemas import PendingRoutingOut
 
 
 class Presence(StrEnum):
@@ -96,3 +98,65 @@ class CallState(BaseModel):
     isOnHold: bool
     isRecordingPaused: bool
     changed: bool = Field(description="false when the call was already in that state")
+
+
+class AgentLoad(BaseModel):
+    """An agent as a supervisor sees them: presence, and the capacity their offers and work hold."""
+
+    userId: str
+    username: str
+    role: str
+    presence: Presence
+    capacity: int
+    capacityUsed: int
+    offers: int = Field(description="Standing offers (AgentWork Assigned).")
+    openWork: int = Field(description="Accepted work not yet closed (AgentWork Opened).")
+    statusChangedAt: datetime | None = Field(description="When the presence last changed; null: never signed in.")
+
+
+class LiveCallStatus(StrEnum):
+    unrouted = "unrouted"
+    waiting = "waiting"
+    offered = "offered"
+    connected = "connected"
+
+
+class LiveCall(BaseModel):
+    """An active call of the org (isActiveCall, no end time) and where it stands in routing."""
+
+    voiceCallId: str
+    vendorCallKey: str
+    conversationId: str
+    callCenterApiName: str | None
+    callType: str
+    fromPhoneNumber: str | None
+    toPhoneNumber: str | None
+    queueName: str | None
+    agent: str | None = Field(description="The username of the agent holding its open work.")
+    status: LiveCallStatus = Field(
+        description="unrouted (no routing yet), waiting (for an agent), offered (to one agent now), connected."
+    )
+    isOnHold: bool
+    isRecordingPaused: bool
+    startedAt: datetime = Field(description="callStartDateTime, else when the record was created.")
+    psrId: str | None
+    workId: str | None
+
+
+class PendingRouting(PendingRoutingOut):
+    """A pending routing with what a supervisor needs to judge it: the call, and whether it is stale."""
+
+    vendorCallKey: str | None
+    fromPhoneNumber: str | None
+    callEnded: bool = Field(description="The call is no longer active (isActiveCall false or an end time).")
+    stale: bool = Field(
+        description="A missed or abandoned call's routing that still waits for an agent (the call ended; not a "
+        "voicemail or callback, which wait on purpose): clear it with POST /console/v1/pending/{id}/clear."
+    )
+
+
+class PendingCleared(BaseModel):
+    id: str = Field(description="The PendingServiceRouting that was removed (its standing offer withdrawn).")
+    workItemId: str
+    voiceCallId: str
+    status: Literal["Cleared"] = "Cleared"

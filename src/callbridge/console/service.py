@@ -25,6 +25,7 @@ from callbridge.models import Agent, AgentState, AgentWork, CallCenter, VoiceCal
 from callbridge.routing import engine, repository
 from callbridge.routing.engine import AcceptOutcome, WorkStatus
 from callbridge.routing.repository import changed
+from callbridge.routing.snapshots import touch_agent
 from callbridge.voice_calls import state as call_state
 
 
@@ -68,6 +69,8 @@ async def set_presence(uow: UnitOfWork, agent: Agent, status: Presence) -> Agent
     go to other agents; accepted work carries on."""
     session, now = uow.session, uow.clock.now()
     current = await repository.get_state(session, agent.user_id)
+    if current is None or current.status != status.value:
+        touch_agent(uow, agent.user_id)
     if current is None:
         row = AgentState(
             user_id=agent.user_id,
