@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: $(VENV)/.run-installed ## Install, migrate, apply the demo contact centre and serve on $(HOST):$(PORT)
@@ -32,6 +32,10 @@ run: $(VENV)/.run-installed ## Install, migrate, apply the demo contact centre a
 .PHONY: test
 test: lint ## Install what the tests need, lint, type-check and run every test
 	$(BIN)/pytest
+
+.PHONY: test-postgres
+test-postgres: $(VENV)/.dev-installed ## Every test again on PostgreSQL and Redis (started if down; .ci/test-postgres)
+	.ci/test-postgres
 
 .PHONY: lint
 lint: $(VENV)/.dev-installed ## ruff and mypy

@@ -89,9 +89,14 @@ def database_url(tmp_path: Path, template_database: Path, postgres_template: str
     asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# Set to a shared broker's URL (redis://host:port/db, postgresql://...) to run the apps under test on that broker
+# (.ci/run's PostgreSQL leg sets it): the settings' broker_url (CALLBRIDGE_BROKER_URL).
+BROKER_URL = os.environ.get("CALLBRIDGE_TEST_BROKER_URL")
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, broker_url=BROKER_URL)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from callbridge.kit.db import Database
 from callbridge.models import ConfigRevision
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, template_database: Path) -> str:
+    """These tests are about SQLite's inline connections: a SQLite file even when the suite runs on PostgreSQL."""
+    path = tmp_path / "callbridge.db"
+    shutil.copyfile(template_database, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 async def test_a_write_waits_for_another_connections_lock_without_blocking_the_loop(database_url: str) -> None:

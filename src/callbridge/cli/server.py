@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
+import structlog
 import typer
 import uvicorn
 from rich.console import Console
@@ -9,7 +14,9 @@ from sqlalchemy.engine import make_url
 
 from callbridge.config import get_settings
 from callbridge.kit import migrate as migrations
+from callbridge.ops import logs
 
+log = structlog.get_logger()
 console = Console()
 err = Console(stderr=True)
 
@@ -29,15 +36,30 @@ def serve(
             f"[red]The database is at schema {schema}, not {head}.[/red] Run [bold]callbridge migrate[/bold] first."
         )
         raise typer.Exit(1)
-    uvicorn.run(
-        "callbridge.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=graceful_timeout,
-        log_level=settings.log_level,
-    )
+    logs.configure(settings)  # this process's lines; each worker configures its own (callbridge.app.serve_app)
+    if workers > 1 and not settings.broker_url:
+        log.warning(
+            "several workers without CALLBRIDGE_BROKER_URL: a console sees only what its own worker commits; "
+            "set it to postgresql://... or redis://... (docs/deployment.md, Scaling out)"
+        )
+    metrics_dir = None
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Workers share their metrics through files, so that a scrape of any of them counts all of them.
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="callbridge-metrics-")
+    try:
+        uvicorn.run(
+            "callbridge.app:serve_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=graceful_timeout,
+            log_level=settings.log_level,
+            log_config=None,  # callbridge.ops.logs renders uvicorn's records too
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def migrate(revision: str = typer.Option("heads", help="Schema revision to upgrade to.")) -> None:
