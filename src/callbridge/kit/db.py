@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from callbridge.errors import ServiceUnavailable
 from callbridge.kit import sqlite
 
 NAMING_CONVENTION = {
@@ -97,6 +99,52 @@ def create_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+# Held by every transaction that writes timeline entries, from right before it inserts them until its COMMIT.
+TIMELINE_LOCK = 0x43420001
+_TAKE_TIMELINE_LOCK = text(f"SELECT pg_advisory_xact_lock({TIMELINE_LOCK})")
+
+
+async def lock_timeline(session: AsyncSession) -> None:
+    """Make timeline ids follow commit order; call right before inserting timeline entries, as the last
+    statements of the transaction.
+
+    On PostgreSQL an id is drawn from a sequence when its row is inserted, and transactions commit in another
+    order: a console could see 120 before 118 commits, then drop 118 as a duplicate (ids only grow). Under this
+    lock, held until COMMIT, the next writer draws its ids only after this one committed. Taken last, after every
+    other row was written, it never waits while holding what another writer waits for. SQLite allows one writer
+    at a time anyway: nothing to do.
+    """
+    if (await session.connection()).dialect.name == "postgresql":
+        await session.execute(_TAKE_TIMELINE_LOCK)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached right now (down, restarting, refusing connections, or the connection
+    dropped mid-request): nothing of the request was committed, and the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable; retry after a second.")
+
+
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})  # shutdown, crash, starting, too many
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database is out of reach (answer 503), rather than a bug."""
+    if isinstance(error, ConnectionError):  # nothing listens (the server is down or restarting)
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = str(getattr(error.orig, "sqlstate", "") or "")
+    return (
+        state.startswith("08")
+        or state in _UNAVAILABLE_SQLSTATES
+        or "not currently accepting connections" in str(error.orig)
+    )
 
 
 class Database:

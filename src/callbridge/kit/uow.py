@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.events.broker import Broker
-from callbridge.events.schemas import TimelineRecorded
+from callbridge.events.catalogue import event_of
+from callbridge.events.schemas import AnyEvent
 from callbridge.kit.clock import Clock
-from callbridge.kit.db import Database
+from callbridge.kit.db import Database, lock_timeline
 from callbridge.models import TimelineEntry
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class UnitOfWork:
         self.clock = clock
         self.actor = actor
         self._entries: list[TimelineEntry] = []
+        self._before_commit: dict[str, Callable[[UnitOfWork], Awaitable[None]]] = {}
+        # What steps of this unit of work touched, for its before-commit steps (e.g. queues whose backlog changed).
+        self.touched: defaultdict[str, set[str]] = defaultdict(set)
         self._session_context: Any = None
         self.session: AsyncSession
 
@@ -46,13 +55,36 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                for step in list(self._before_commit.values()):
+                    await step(self)
+                if self._entries:
+                    await self._insert_entries()
                 await self.session.commit()
+                # On SQLite, still holding the write lock: events leave in commit order. On PostgreSQL the
+                # broker puts them in id order (callbridge.events.ordered).
+                if self._entries:
+                    await self._publish()
             else:
                 await self.session.rollback()
         finally:
             await self._session_context.__aexit__(exc_type, exc, tb)
-        if exc_type is None and self._entries:
-            await self._broker.publish([to_event(entry) for entry in self._entries])
+
+    async def _insert_entries(self) -> None:
+        """The timeline entries go in last, under the timeline lock, so that their ids follow commit order."""
+        await self.session.flush()
+        await lock_timeline(self.session)
+        self.session.add_all(self._entries)
+        await self.session.flush()
+
+    async def _publish(self) -> None:
+        try:
+            await self._broker.publish([to_event(entry) for entry in sorted(self._entries, key=lambda e: e.id)])
+        except Exception:  # committed: the request succeeded; consoles resume from the timeline
+            log.exception("publishing after commit failed")
+
+    def before_commit(self, name: str, step: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Run ``step`` once, right before the commit (registering the same ``name`` again changes nothing)."""
+        self._before_commit.setdefault(name, step)
 
     def record(
         self,
@@ -65,7 +97,8 @@ class UnitOfWork:
         reason: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> TimelineEntry:
-        """Append a timeline entry to this transaction."""
+        """Append a timeline entry to this transaction: it is inserted right before the commit, so it has no
+        id until then."""
         entry = TimelineEntry(
             call_center_id=call_center_id,
             voice_call_id=voice_call_id,
@@ -78,20 +111,25 @@ class UnitOfWork:
             reason=reason,
             data=data or {},
         )
-        self.session.add(entry)
         self._entries.append(entry)
         return entry
 
 
-def to_event(entry: TimelineEntry) -> TimelineRecorded:
-    return TimelineRecorded(
-        id=entry.id,
-        voiceCallId=entry.voice_call_id,
-        callCenterId=entry.call_center_id,
-        occurredAt=entry.occurred_at,
-        kind=entry.kind,
-        actor=entry.actor,
-        outcome=entry.outcome,
-        reason=entry.reason,
-        data=entry.data,
-    )
+def row_of(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "call_center_id": entry.call_center_id,
+        "voice_call_id": entry.voice_call_id,
+        "conversation_id": entry.conversation_id,
+        "occurred_at": entry.occurred_at,
+        "kind": entry.kind,
+        "actor": entry.actor,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "data": entry.data,
+    }
+
+
+def to_event(entry: TimelineEntry) -> AnyEvent:
+    """The event a recorded entry is published as (typed where its kind has one)."""
+    return event_of(row_of(entry))

@@ -184,12 +184,14 @@ class BatchWriter(Generic[JobT, ResultT]):
             except BaseException:
                 await session.rollback()
                 raise
+            # On SQLite, still holding the write lock: events leave in commit order. On PostgreSQL the broker puts
+            # them in id order (callbridge.events.ordered).
+            if written.events:
+                try:
+                    await self._broker.publish(written.events)
+                except Exception:  # the data is committed: answer the requests anyway
+                    log.exception("publishing after commit failed", writer=self._name)
         self.batches += 1
-        if written.events:
-            try:
-                await self._broker.publish(written.events)
-            except Exception:  # the data is committed: answer the requests anyway
-                log.exception("publishing after commit failed", writer=self._name)
         for item, result in zip(batch, written.results, strict=True):
             if not item.future.done():
                 item.future.set_result(result)

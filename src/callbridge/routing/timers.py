@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from callbridge.kit.db import is_unavailable
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor, UnitOfWork
 from callbridge.routing import engine, repository
@@ -48,8 +49,11 @@ async def _run(state: AppState, interval: float) -> None:
     while True:
         try:
             await tick(state)
-        except Exception:  # a failed pass is retried on the next one; the timer must not die
-            log.exception("routing timer pass failed")
+        except Exception as exc:  # a failed pass is retried on the next one; the timer must not die
+            if is_unavailable(exc):  # the database is away: no bug to trace
+                log.warning("routing timer pass skipped: the database is unavailable", error=str(exc)[:300])
+            else:
+                log.exception("routing timer pass failed")
         await asyncio.sleep(interval)
 
 

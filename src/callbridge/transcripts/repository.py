@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Table, bindparam, cast, func, insert, or_, se
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.kit.db import lock_timeline
 from callbridge.models import (
     Conversation,
     ConversationEntry,
@@ -191,6 +192,7 @@ async def insert_timeline(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     if not rows:
         return []
     if (await session.connection()).dialect.name != "sqlite":
+        await lock_timeline(session)  # the batch's last statements: its ids follow commit order
         statement = insert(TIMELINE).returning(TIMELINE.c.id, sort_by_parameter_order=True)
         return list((await session.execute(statement, rows)).scalars().all())
     # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would insert row by row. The writer
