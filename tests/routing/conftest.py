@@ -177,6 +177,16 @@ async def app(settings: Settings, contact_center: None, clock: FrozenClock) -> A
 
 
 @pytest.fixture
+async def second_app(settings: Settings, app: FastAPI, clock: FrozenClock) -> AsyncIterator[httpx2.AsyncClient]:
+    """Another app (its own Database, as another process would have) on the same database."""
+    other = create_app(settings.model_copy(update={"routing_tick_seconds": 0}), clock=clock)
+    async with other.router.lifespan_context(other):
+        transport = httpx2.ASGITransport(app=other)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://second.test") as http:
+            yield http
+
+
+@pytest.fixture
 def state(app: FastAPI) -> AppState:
     routing_state: AppState = app.state.callbridge
     return routing_state
@@ -248,6 +258,10 @@ class Telephony:
 
     async def route(self, call: str, body: Any) -> httpx2.Response:
         return await self.http.patch(f"/telephony/v1/voiceCalls/route/{call}", json=body, headers=self.auth())
+
+    async def clear_routing(self, call: str) -> None:
+        response = await self.http.patch(f"/telephony/v1/voiceCalls/{call}/clearRouting", headers=self.auth())
+        assert response.status_code == 200, response.text
 
     async def routing(self, call: str, **claims: Any) -> dict[str, Any]:
         response = await self.http.get(f"/telephony/v1/voiceCalls/{call}/routing", headers=self.auth(**claims))

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
-from callbridge.app import create_app
-from callbridge.config import Settings
-from callbridge.kit.clock import FrozenClock
 from callbridge.kit.db import Database
 from callbridge.models import Agent, AgentState, AgentWork, PendingServiceRouting
 from tests.routing.conftest import ALICE, BRUNO, DANA, Console, Telephony
@@ -110,16 +105,6 @@ async def test_racing_routes_clears_and_accepts(
     steps += [console.presence(agents[0], "Busy"), console.presence(agents[0], "Available")]
     await asyncio.gather(*steps)
     await check_invariants(database_url)
-
-
-@pytest.fixture
-async def second_app(settings: Settings, app: FastAPI, clock: FrozenClock) -> AsyncIterator[httpx2.AsyncClient]:
-    """Another app (its own Database, as another process would have) on the same SQLite file."""
-    other = create_app(settings.model_copy(update={"routing_tick_seconds": 0}), clock=clock)
-    async with other.router.lifespan_context(other):
-        transport = httpx2.ASGITransport(app=other)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://second.test") as http:
-            yield http
 
 
 async def test_two_apps_racing_accepts_assign_once(

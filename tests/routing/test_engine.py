@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from callbridge.kit.clock import FrozenClock
+from callbridge.routing import engine
 from callbridge.routing.timers import Tick
 from tests.routing.conftest import ALICE, BRUNO, CHEN, DANA, Console, Telephony
 from tests.voice_calls.conftest import CreateCall
@@ -240,3 +243,18 @@ async def test_a_missed_call_keeps_its_psr_until_cleared(
     clock.advance(hours=1)
     await tick()
     assert len((await telephony.routing(call, ttl=7200))["pendingServiceRoutings"]) == 1
+
+
+async def test_a_long_eligible_list_is_filtered_as_the_pages_come(
+    create_call: CreateCall, telephony: Telephony, console: Console, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_LISTED eligible agents the query reads the org's Available agents page by page: Chen, the most
+    idle, is not in Support and is skipped; Bruno, on a later page, is offered the call."""
+    monkeypatch.setattr(engine, "MAX_LISTED", 0)
+    monkeypatch.setattr(engine, "PAGE", 1)
+    chen = await console.available(CHEN)
+    clock.advance(seconds=1)
+    bruno = await console.available(BRUNO)
+    await telephony.omni_flow(await create_call(), {"fallbackQueue": "Support"})
+    assert await console.offers(chen) == []
+    assert len(await console.offers(bruno)) == 1

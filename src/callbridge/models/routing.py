@@ -21,7 +21,19 @@ class PendingServiceRouting(Base):
     """
 
     __tablename__ = "pending_service_routings"
-    __table_args__ = (Index("ix_pending_service_routings_dispatch", "org_id", "is_ready_for_routing", "priority"),)
+    __table_args__ = (
+        # Dispatch reads an org's ready, un-offered routings by priority then age; offered ones are skipped in it.
+        Index(
+            "ix_pending_service_routings_dispatch",
+            "org_id",
+            "is_ready_for_routing",
+            "offer_id",
+            "priority",
+            "created_at",
+            "id",
+        ),
+        Index("ix_pending_service_routings_queue_id", "queue_id"),  # a queue's backlog
+    )
 
     id: Mapped[str] = mapped_column(String(18), primary_key=True, comment="0JR id")
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))

@@ -1,5 +1,5 @@
 """Deciding where a work item goes: flows and fallback queues in the documented order, each attempt
-explained. Reads configuration only; the service turns a decision into a PendingServiceRouting."""
+explained. Reads configuration only (``directory``); the service turns a decision into a PendingServiceRouting."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.contact_center.schemas import MAX_PUSH_TIMEOUT
-from callbridge.models import Agent, Flow, Queue
 from callbridge.routing import repository
+from callbridge.routing.directory import AgentEntry, FlowEntry, QueueEntry, directory
 from callbridge.routing.flows import FlowContext, evaluate
 
 DEFAULT_PRIORITY = 1
@@ -24,8 +24,8 @@ class Target:
     """A resolved route: what the PSR will ask for."""
 
     routing_type: str
-    queue: Queue | None = None
-    agent: Agent | None = None  # the required agent of a direct route, or the preferred one of a skills route
+    queue: QueueEntry | None = None
+    agent: AgentEntry | None = None  # the required agent of a direct route, or the preferred one of a skills route
     agent_required: bool = False
     skills: Mapping[str, int] = field(default_factory=dict)
     priority: int = DEFAULT_PRIORITY
@@ -79,22 +79,23 @@ async def resolve_route(
     session: AsyncSession, org_id: str, route: Mapping[str, Any], default_push_timeout: int
 ) -> Target | str:
     """A flow rule's ``route`` as a target, or why it cannot be one (an unknown queue or agent)."""
+    names = await directory(session)
     priority = int(route.get("priority", DEFAULT_PRIORITY))
     push_timeout = min(int(route.get("push_timeout", default_push_timeout)), MAX_PUSH_TIMEOUT)
     if (queue_name := route.get("queue")) is not None:
-        queue = await repository.find_queue(session, org_id, str(queue_name))
+        queue = names.queue(org_id, str(queue_name))
         if queue is None:
             return f"unknown queue {queue_name!r}"
         return Target(QUEUE_BASED, queue=queue, priority=priority, push_timeout=push_timeout)
     if (agent_ref := route.get("agent")) is not None:
-        agent = await repository.find_agent(session, org_id, str(agent_ref))
+        agent = names.agent(org_id, str(agent_ref))
         if agent is None:
             return f"unknown agent {agent_ref!r}"
         return Target(SKILLS_BASED, agent=agent, agent_required=True, priority=priority, push_timeout=push_timeout)
     skills = {str(name): int(level) for name, level in (route.get("skills") or {}).items()}
     preferred = None
     if (preferred_ref := route.get("preferred_agent")) is not None:
-        preferred = await repository.find_agent(session, org_id, str(preferred_ref))
+        preferred = names.agent(org_id, str(preferred_ref))
         if preferred is None:
             return f"unknown preferred agent {preferred_ref!r}"
     return Target(SKILLS_BASED, agent=preferred, skills=skills, priority=priority, push_timeout=push_timeout)
@@ -112,14 +113,14 @@ class Decider:
 
     async def flow(self, reference: str, via: str) -> bool:
         """Evaluate a flow named by ``via`` (e.g. ``flowDevName``); True when it routed."""
-        flow = await repository.find_flow(self.session, self.org_id, reference)
+        flow = (await directory(self.session)).flow(self.org_id, reference)
         if flow is None:
             reason = f"no flow with the API name or id {reference!r}"
             self._failed(via, reference, reason, {"flow": reference})
             return False
         return await self.evaluated(flow, via)
 
-    async def evaluated(self, flow: Flow, via: str) -> bool:
+    async def evaluated(self, flow: FlowEntry, via: str) -> bool:
         evaluation = evaluate(flow.definition, self.context)
         data: dict[str, Any] = {"flow": flow.api_name, "flowId": flow.id, "via": via, "ruleIndex": None}
         if evaluation.match is None:
@@ -140,7 +141,7 @@ class Decider:
 
     async def queue(self, reference: str, via: str) -> bool:
         """Take a fallback queue named by ``via``; True when it exists."""
-        queue = await repository.find_queue(self.session, self.org_id, reference)
+        queue = (await directory(self.session)).queue(self.org_id, reference)
         data: dict[str, Any] = {"via": via, "queue": reference}
         if queue is None:
             reason = f"no queue with the API name, id or external id {reference!r}"
@@ -157,7 +158,7 @@ class Decider:
         return True
 
     async def agent(self, reference: str, via: str) -> bool:
-        agent = await repository.find_agent(self.session, self.org_id, reference)
+        agent = (await directory(self.session)).agent(self.org_id, reference)
         if agent is None:
             self.decision.tried.append(f"{via} {reference}: no agent with this user id, username or external id")
             return False

@@ -26,16 +26,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from callbridge.kit import ids
 from callbridge.kit.uow import UnitOfWork
-from callbridge.models import Agent, AgentState, AgentWork, PendingServiceRouting, VoiceCall
+from callbridge.models import Agent, AgentWork, PendingServiceRouting, VoiceCall
 from callbridge.routing import repository
+from callbridge.routing.directory import directory
 from callbridge.routing.repository import OFFERED, OPENED, changed
+from callbridge.routing.snapshots import touch_agent, touch_queue
 
 AGENT_WORK = "0Bz"
-PAGE = 25
+PAGE = 10  # candidates per query: the first one usually takes it
+MAX_LISTED = 500  # eligible agents named in the candidates query; more are filtered as the pages come
 
 
 class WorkStatus(StrEnum):
@@ -57,7 +60,16 @@ def record(
     **data: Any,
 ) -> None:
     """A routing step in the timeline of the call the work item belongs to."""
-    base = {"workItemId": item.work_item_id, "workItemType": item.work_item_type}
+    if isinstance(item, PendingServiceRouting):
+        queue_id, queue_name = item.queue_id, item.queue_name
+    else:
+        queue_id, queue_name = item.routing.get("queueId"), item.routing.get("queueName")
+    base: dict[str, Any] = {"workItemId": item.work_item_id, "workItemType": item.work_item_type}
+    if queue_id is not None:
+        base |= {"queueId": queue_id, "queueName": queue_name}
+        touch_queue(uow, queue_id)
+    if isinstance(data.get("userId"), str):
+        touch_agent(uow, data["userId"])
     uow.record(
         call_center_id=item.call_center_id,
         voice_call_id=item.voice_call_id,
@@ -86,49 +98,40 @@ def routing_of(psr: PendingServiceRouting) -> dict[str, Any]:
     }
 
 
-async def _hold_capacity(uow: UnitOfWork, user_id: str, weight: int, now: datetime) -> bool:
-    capacity = select(Agent.capacity).where(Agent.user_id == user_id).scalar_subquery()
-    statement = (
-        update(AgentState)
-        .where(
-            AgentState.user_id == user_id,
-            AgentState.status == "Available",
-            AgentState.capacity_used + weight <= capacity,
-        )
-        .values(capacity_used=AgentState.capacity_used + weight, idle_since=now)
-    )
-    return await changed(uow.session, statement) == 1
-
-
 async def release_capacity(uow: UnitOfWork, user_id: str, weight: int, *, idle_from: datetime | None = None) -> None:
-    values: dict[str, Any] = {"capacity_used": AgentState.capacity_used - weight}
-    if idle_from is not None:
-        values["idle_since"] = idle_from
-    await changed(uow.session, update(AgentState).where(AgentState.user_id == user_id).values(**values))
-
-
-def _eligible(psr: PendingServiceRouting, queues: list[Any], skills: dict[str, Any]) -> bool:
-    if psr.routing_type == "QueueBased" and psr.queue_name is not None and psr.queue_name not in queues:
-        return False
-    return all(isinstance(skills.get(name), int) and skills[name] >= level for name, level in psr.skills.items())
+    await repository.release_capacity(uow.session, user_id, weight, idle_from)
 
 
 async def _hold_first(uow: UnitOfWork, psr: PendingServiceRouting, exclude: list[str]) -> tuple[str, str] | None:
-    """Hold capacity with the first eligible agent, most idle first: (user id, username), or None."""
-    now = uow.clock.now()
-    required = psr.preferred_user_id if psr.is_preferred_user_required else None
-    if psr.preferred_user_id is not None and required is None and psr.preferred_user_id not in exclude:
-        for row in await repository.candidates(uow.session, psr, only=psr.preferred_user_id):
-            if await _hold_capacity(uow, row.user_id, psr.capacity_weight, now):
-                return str(row.user_id), str(row.username)
+    """Hold capacity with the first eligible agent, most idle first: (user id, username), or None.
+
+    Who is eligible (queue membership, skill levels) comes from the directory; who is Available with room for
+    the PSR comes from the database, and holding the capacity is the conditional UPDATE that decides."""
+    session, now, weight = uow.session, uow.clock.now(), psr.capacity_weight
+    names = await directory(session)
+    preferred = psr.preferred_user_id
+    if preferred is not None and psr.is_preferred_user_required:
+        eligible = frozenset([preferred]) if names.in_org(psr.org_id, preferred) else frozenset()
+    else:
+        if preferred is not None and preferred not in exclude and names.in_org(psr.org_id, preferred):
+            for row in await repository.candidates(session, psr.org_id, weight, among=[preferred]):
+                if await repository.hold_capacity(session, row.user_id, weight, now):
+                    return row.user_id, row.username
+        queue = psr.queue_name if psr.routing_type == "QueueBased" else None
+        eligible = names.eligible(psr.org_id, queue, psr.skills)
+    eligible = eligible.difference(exclude)
+    if not eligible:
+        return None
+    # A long list is checked here rather than sent as parameters (the drivers' limits; SQLite's planner).
+    among = sorted(eligible) if len(eligible) <= MAX_LISTED else None
     after: tuple[datetime, str] | None = None
     while True:
-        rows = await repository.candidates(uow.session, psr, only=required, exclude=exclude, after=after, limit=PAGE)
+        rows = await repository.candidates(
+            session, psr.org_id, weight, among=among, exclude=exclude if among is None else (), after=after, limit=PAGE
+        )
         for row in rows:
-            if required is None and not _eligible(psr, row.queues, row.skills):
-                continue
-            if await _hold_capacity(uow, row.user_id, psr.capacity_weight, now):
-                return str(row.user_id), str(row.username)
+            if row.user_id in eligible and await repository.hold_capacity(session, row.user_id, weight, now):
+                return row.user_id, row.username
         if len(rows) < PAGE:
             return None
         after = (rows[-1].idle_since, rows[-1].user_id)
@@ -150,16 +153,7 @@ async def try_offer(uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: b
         return None
     user_id, username = chosen
     work_id = ids.new_id(AGENT_WORK)
-    claim = (
-        update(PendingServiceRouting)
-        .where(
-            PendingServiceRouting.id == psr.id,
-            PendingServiceRouting.offer_id.is_(None),
-            PendingServiceRouting.is_ready_for_routing.is_(True),
-        )
-        .values(offer_id=work_id, offered_to=user_id, declined_by=passed_over)
-    )
-    if await changed(session, claim) != 1:
+    if not await repository.claim_psr(session, psr.id, work_id, user_id, passed_over):
         await release_capacity(uow, user_id, psr.capacity_weight)
         return None
     now = uow.clock.now()
@@ -180,7 +174,7 @@ async def try_offer(uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: b
         offered_at=now,
         expires_at=expires_at,
     )
-    session.add(work)
+    await repository.insert_new(session, work)
     record(
         uow,
         psr,
@@ -332,7 +326,14 @@ async def close(uow: UnitOfWork, work: AgentWork, status: WorkStatus, reason: st
 
 
 async def remove_psr(uow: UnitOfWork, psr: PendingServiceRouting, reason: str) -> bool:
-    """Delete a PSR, withdrawing its standing offer; False when it was gone already."""
+    """Delete a PSR, withdrawing its standing offer; False when it was gone already.
+
+    The PSR is read again under a row lock: on PostgreSQL another transaction may have offered it since it was
+    read, and deleting it on the strength of the older read would strand that offer (capacity held, no PSR)."""
+    current = await repository.lock_psr(uow.session, psr.id)
+    if current is None:
+        return False
+    psr = current
     if psr.offer_id is not None:
         work = await repository.get_work(uow.session, psr.offer_id)
         if work is not None:

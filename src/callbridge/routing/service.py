@@ -19,6 +19,7 @@ from callbridge.kit.uow import UnitOfWork
 from callbridge.models import AgentWork, ContactRequest, PendingServiceRouting, VoiceCall
 from callbridge.routing import engine, repository
 from callbridge.routing.decide import Decider, Decision, Target, looks_like
+from callbridge.routing.directory import directory
 from callbridge.routing.engine import WorkStatus, record
 from callbridge.routing.errors import ConcurrentRouting, NothingToReroute, RoutingFailed
 from callbridge.routing.flows import FlowContext
@@ -99,8 +100,9 @@ async def create_psr(
     """The work item's one PendingServiceRouting (a previous one is replaced, its offer withdrawn)."""
     session = uow.session
     now = uow.clock.now()
-    with session.no_autoflush:  # the decision's timeline entries go in one batch with the PSR
-        existing = await repository.psr_of_work_item(session, item.id)
+    existing = (
+        await repository.psr_of_work_item(session, item.id) if await repository.has_psr(session, item.id) else None
+    )
     if existing is not None:
         await engine.remove_psr(uow, existing, "a new routing request replaced this one")
         record(uow, existing, "routing.psr_replaced", "removed", "a new routing request replaced it", psrId=existing.id)
@@ -130,7 +132,10 @@ async def create_psr(
         decision={"source": decision.source, "tried": decision.tried, "target": target.as_data()},
         created_at=now,
     )
-    session.add(psr)
+    try:
+        await repository.insert_new(session, psr)
+    except IntegrityError as error:  # another transaction routed the same item meanwhile: retry from scratch
+        raise ConcurrentRouting(item.id) from error
     changes: dict[str, Any] = {}
     if item.type == "VoiceCall" and target.queue is not None:
         call = item.call
@@ -152,10 +157,6 @@ async def create_psr(
         target=target.as_data(),
         changes=changes,
     )
-    try:
-        await session.flush()  # the PSR and its timeline entries in one go, before the engine looks for it
-    except IntegrityError as error:  # another transaction routed the same item meanwhile: retry from scratch
-        raise ConcurrentRouting(item.id) from error
     return psr
 
 
@@ -180,7 +181,7 @@ async def decide_omni_flow(
     if call.call_origin == "Voicemail":
         await _routing_setting(session, decider, call.call_center_id, "voicemail")
     if not decider.decision.decided and body.dialed_number:
-        channel = await repository.find_phone_channel(session, call.call_center_id, body.dialed_number)
+        channel = (await directory(session)).phone_channel(call.call_center_id, body.dialed_number)
         if channel is None:
             decider.note(f"dialedNumber {body.dialed_number}: no phone channel has this number")
         else:
@@ -231,18 +232,18 @@ async def route(
     call = await resolve_call(uow, context, id_or_key)
     ctx = flow_context(call, dict(body.flow_input_parameters or {}))
     decider = Decider(uow.session, context.org_id, ctx, settings.routing_push_timeout_seconds)
-    target, via, session = body.routing_target, "routingTarget", uow.session
+    target, via, names = body.routing_target, "routingTarget", await directory(uow.session)
     if looks_like(target, ids.USER):
         await decider.agent(target, via)
     elif looks_like(target, ids.QUEUE):
         await decider.queue(target, via)
     elif looks_like(target, ids.FLOW):
         await decider.flow(target, via)
-    elif await repository.find_queue(session, context.org_id, target) is not None:
+    elif names.queue(context.org_id, target) is not None:
         await decider.queue(target, via)
-    elif await repository.find_agent(session, context.org_id, target) is not None:
+    elif names.agent(context.org_id, target) is not None:
         await decider.agent(target, via)
-    elif await repository.find_flow(session, context.org_id, target) is not None:
+    elif names.flow(context.org_id, target) is not None:
         await decider.flow(target, via)
     else:
         decider.note(f"routingTarget {target}: no agent, queue or flow has this id or name")
@@ -289,10 +290,10 @@ async def reroute(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -
 async def _psr_again(
     uow: UnitOfWork, org_id: str, call: VoiceCall, work: AgentWork, passed_over: list[str]
 ) -> PendingServiceRouting:
-    routing = work.routing
-    queue = await repository.get_queue(uow.session, routing["queueId"]) if routing.get("queueId") else None
+    routing, names = work.routing, await directory(uow.session)
+    queue = names.queue_by_id(routing["queueId"]) if routing.get("queueId") else None
     preferred = routing.get("preferredUserId")
-    agent = await repository.get_agent(uow.session, preferred) if preferred else None
+    agent = names.agent_by_id(preferred) if preferred else None
     target = Target(
         routing["routingType"],
         queue=queue,
@@ -322,9 +323,17 @@ async def clear_routing(uow: UnitOfWork, context: CallCenterContext, id_or_key: 
             reason="the call has no pending routing",
         )
         return
-    await engine.remove_psr(uow, psr, "clearRouting removed the pending routing")
-    record(uow, psr, "routing.cleared", "cleared", "clearRouting removed the pending routing", psrId=psr.id)
-    await engine.dispatch(uow, context.org_id)
+    await clear_pending(uow, psr, "clearRouting removed the pending routing")
+
+
+async def clear_pending(uow: UnitOfWork, psr: PendingServiceRouting, reason: str) -> bool:
+    """Delete a pending routing, withdrawing its standing offer, and say why in the call's timeline (clearRouting,
+    and a supervisor in the console); False when another request removed it first (nothing is recorded then)."""
+    if not await engine.remove_psr(uow, psr, reason):
+        return False
+    record(uow, psr, "routing.cleared", "cleared", reason, psrId=psr.id)
+    await engine.dispatch(uow, psr.org_id)
+    return True
 
 
 async def request_callback(

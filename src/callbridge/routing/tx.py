@@ -37,12 +37,16 @@ def is_transient(error: BaseException) -> bool:
     return any(word in text for word in _TRANSIENT_WORDS)
 
 
+# Writes nothing, but takes SQLite's write lock.
+_TAKE_WRITE_LOCK = update(AgentState).where(false()).values(capacity_used=AgentState.capacity_used)
+
+
 async def _write_first(uow: UnitOfWork) -> None:
     """On SQLite, take the write lock before reading (what BEGIN IMMEDIATE does): another process's commit
     can then no longer invalidate what this transaction read, so writers queue instead of colliding."""
     connection = await uow.session.connection()
     if connection.dialect.name == "sqlite":
-        await uow.session.execute(update(AgentState).where(false()).values(capacity_used=AgentState.capacity_used))
+        await connection.execute(_TAKE_WRITE_LOCK)
 
 
 async def in_unit_of_work(state: AppState, actor: Actor, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
