@@ -23,6 +23,7 @@ from callbridge.auth.certificates import new_key_pair
 from callbridge.cli.tokens import mint_token
 from callbridge.config import get_settings
 from callbridge.contact_center.service import apply_file
+from callbridge.demo import AGENT_PASSWORD
 from callbridge.kit.db import Database
 from callbridge.kit.times import isoformat_z
 
@@ -59,6 +60,8 @@ def demo(
                     f"[bold]Call center[/bold]   {call_center}",
                     f"[bold]Private key[/bold]   {private_key_path.resolve()}",
                     f"[bold]Config[/bold]        {config_path.resolve()}",
+                    f"[bold]Console[/bold]       {base_url.rstrip('/')}/console, /console/supervisor",
+                    *_people(config_path),
                 ]
             ),
             title="Callbridge demo contact centre",
@@ -80,6 +83,19 @@ def _first_call_center(config_path: Path) -> tuple[str, str]:
     config: dict[str, Any] = yaml.safe_load(config_path.read_text())
     org = config["orgs"][0]
     return str(org["id"]), str(org["call_centers"][0]["api_name"])
+
+
+def _people(config_path: Path) -> list[str]:
+    """Who signs in to the console, and with which password."""
+    config: dict[str, Any] = yaml.safe_load(config_path.read_text())
+    agents = config["orgs"][0].get("agents", [])
+    names = [a["username"] for a in agents if a.get("role", "agent") == "agent"]
+    supervisors = [a["username"] for a in agents if a.get("role") == "supervisor"]
+    lines = (
+        [f"[bold]Agents[/bold]        {names[0]} and {len(names) - 1} more, password {AGENT_PASSWORD}"] if names else []
+    )
+    lines += [f"[bold]Supervisor[/bold]    {name}, password {AGENT_PASSWORD}" for name in supervisors]
+    return lines
 
 
 def create_call_curl(base_url: str, token: str, call_center: str) -> str:
