@@ -7,7 +7,7 @@ two identical messages in one batch sees the first. The writes then go out as on
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -93,12 +93,13 @@ class Batch:
     async def load(
         self,
         session: AsyncSession,
-        keys: Collection[tuple[str, str]],
-        conversation_ids: Collection[str],
-        identifiers: Collection[str],
+        keys: Mapping[tuple[str, str], Collection[str]],
+        conversations: Mapping[str, Collection[str]],
     ) -> None:
-        """Everything the batch's jobs can touch, in four queries whatever the batch's size."""
-        for row in await repository.legs_for(session, keys, conversation_ids):
+        """Everything the batch's jobs can touch, in four queries whatever the batch's size: the legs of the
+        keys and conversations, and the entries with the messageIds named for each (``keys`` and
+        ``conversations`` map to those messageIds)."""
+        for row in await repository.legs_for(session, list(keys), list(conversations)):
             conversation = self.conversations.get(row.conversation_id)
             if conversation is None:
                 conversation = self.conversations[row.conversation_id] = ConversationState(
@@ -121,7 +122,13 @@ class Batch:
         found = list(self.conversations)
         for conversation_id, newest in (await repository.last_received(session, found)).items():
             self.conversations[conversation_id].last_received = newest
-        for row in await repository.entries_named(session, found, identifiers):
+        wanted: defaultdict[str, set[str]] = defaultdict(set)
+        for conversation_id, named in conversations.items():
+            wanted[conversation_id].update(named)
+        for key, named in keys.items():
+            for _, conversation_id in self._legs_by_key.get(key, []):
+                wanted[conversation_id].update(named)
+        for row in await repository.entries_named(session, wanted):
             self._entries[(row.conversation_id, row.identifier)] = EntryState(
                 id=row.id,
                 conversation_id=row.conversation_id,

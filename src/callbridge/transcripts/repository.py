@@ -3,11 +3,11 @@ per kind of row per batch), and the reads."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import BigInteger, Table, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Table, and_, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,11 +65,16 @@ async def legs_for(
     return (await session.execute(query)).all()
 
 
-async def entries_named(
-    session: AsyncSession, conversation_ids: Collection[str], identifiers: Collection[str]
-) -> Sequence[Any]:
-    """The stored entries among ``identifiers`` of those conversations (a superset; the caller matches pairs)."""
-    if not conversation_ids or not identifiers:
+async def entries_named(session: AsyncSession, wanted: Mapping[str, Collection[str]]) -> Sequence[Any]:
+    """The stored entries with these messageIds, per conversation. One ``conversation AND identifier IN`` branch
+    per conversation: both databases search the unique index per branch, where one IN list of conversations
+    and one of identifiers would look up every combination of the two."""
+    branches = [
+        and_(ConversationEntry.conversation_id == conversation_id, ConversationEntry.identifier.in_(set(named)))
+        for conversation_id, named in wanted.items()
+        if named
+    ]
+    if not branches:
         return []
     query = select(
         ConversationEntry.id,
@@ -83,10 +88,7 @@ async def entries_named(
         ConversationEntry.client_duration,
         ConversationEntry.server_received_timestamp,
         ConversationEntry.voice_call_id,
-    ).where(
-        ConversationEntry.conversation_id.in_(set(conversation_ids)),
-        ConversationEntry.identifier.in_(set(identifiers)),
-    )
+    ).where(or_(*branches))
     return (await session.execute(query)).all()
 
 

@@ -3,6 +3,7 @@ every kind of transcript job (real-time messages, redactions, upload chunks and 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -38,23 +39,20 @@ class TranscriptHandler:
 
     async def write(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> Written[TranscriptResult]:
         batch = Batch(self._clock.now())
-        keys: set[tuple[str, str]] = set()
-        conversation_ids: set[str] = set()
-        identifiers: set[str] = set()
+        # The messageIds each call (by key) or conversation may already hold: looked up per conversation.
+        keys: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        conversations: defaultdict[str, set[str]] = defaultdict(set)
         for job in jobs:
             if isinstance(job, IngestJob):
                 for keyed in job.entries:
-                    keys.add((job.call_center_id, keyed.vendor_call_key))
-                    identifiers.update(u.message_id for u in keyed.utterances)
+                    keys[(job.call_center_id, keyed.vendor_call_key)].update(u.message_id for u in keyed.utterances)
             elif isinstance(job, RedactJob):
-                conversation_ids.add(job.conversation_id)
-                identifiers.update(identifier for identifier, _ in job.updates)
+                conversations[job.conversation_id].update(identifier for identifier, _ in job.updates)
             elif isinstance(job, UploadChunkJob):
-                conversation_ids.add(job.conversation_id)
-                identifiers.update(entry.identifier for entry in job.entries)
+                conversations[job.conversation_id].update(entry.identifier for entry in job.entries)
             elif job.record.conversation_id is not None:
-                conversation_ids.add(job.record.conversation_id)
-        await batch.load(session, keys, conversation_ids, identifiers)
+                conversations[job.record.conversation_id]
+        await batch.load(session, keys, conversations)
         results = [_plan(batch, job) for job in jobs]
         return Written(results, await batch.flush(session))
 
