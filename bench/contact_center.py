@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from callbridge.console.passwords import hash_password
 from callbridge.kit.db import Database
 from callbridge.models import Agent, AgentState
 
@@ -15,6 +16,8 @@ ORG = "00D000000000001AAA"
 CALL_CENTER = "BenchCC"
 DIALED_NUMBER = "+18005550100"
 AGENTS = 1000
+SUPERVISOR = "supervisor@bench.example.com"
+SUPERVISOR_PASSWORD = "bench supervisor"  # a throwaway database's; cheap to verify (n=2**4)
 QUEUES = 50
 
 
@@ -33,6 +36,10 @@ def config_yaml(certificate_file: str, *, agents: int = AGENTS, queues: int = QU
         *(f"      - {{api_name: Q{q}, external_id: 'arn:aws:connect:bench:queue/q{q}'}}" for q in range(queues)),
         "    agents:",
     ]
+    lines.append(
+        f"      - {{username: {SUPERVISOR}, user_id: 005000000999999AAA, role: supervisor,"
+        f" password_hash: '{hash_password(SUPERVISOR_PASSWORD, n=2**4)}'}}"
+    )
     for a in range(agents):
         lines.append(
             f"      - {{username: agent{a}@bench.example.com, user_id: {agent_user_id(a)},"

@@ -91,7 +91,16 @@ def backend_rows(backend: dict[str, Any]) -> list[str]:
         f"{mixed['client_cpu_s']} s | {mixed['server_cpu_s']} s | {steps}; {failures} |"
     )
     push = backend["push"]
-    rows.append(f"| {TARGETS['push'][0]} | {push['status']} | {TARGETS['push'][1]} | - | - | - | {push['reason']} |")
+    p_ms = push["latency_ms"]
+    received = push["received_per_console"]
+    rows.append(
+        f"| {TARGETS['push'][0]} ({push['consoles']} consoles) | p50 {p_ms['p50']} ms, p99 {p_ms['p99']} ms | "
+        f"{TARGETS['push'][1]} | p99 x{_ratio(p_ms['p99'], y1['p99'])} | {push['client_cpu_s']} s | - | "
+        f"{push['utterances_per_second']:,.0f} utterances/s sent in {push['requests']:,} bulk requests "
+        f"({push['failed_requests']} failed); received {min(received):,} to {max(received):,} of "
+        f"{push['expected_per_console']:,} per console; max {p_ms['max']} ms; measured from the batch's start "
+        "(before its commit) to receipt |"
+    )
     memory = backend["memory"]
     rows.append(
         f"| {TARGETS['memory'][0]} | {memory['rss_mb']} MB | {TARGETS['memory'][1]} | "

@@ -26,7 +26,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench import contact_center, push, report
+from bench import contact_center, report
 from bench.server import Server, callbridge, memory
 from bench.tokens import mint_pools
 from bench.wrk import WrkRun, pause, run_wrk
@@ -41,6 +41,7 @@ OPEN_CONVERSATIONS = 10_000
 CONNECTIONS = 64
 TRANSCRIPT_CALLS = 1000  # the calls the transcript scenarios write to
 OMNIFLOW_CALLS = 4000
+PUSH_RATE = 2000  # utterances per second while consoles listen
 
 
 def pool_sizes(seconds: float) -> dict[str, int]:
@@ -54,6 +55,7 @@ def pool_sizes(seconds: float) -> dict[str, int]:
         "bulk": int(600 * window),
         "omniflow": OMNIFLOW_CALLS,
         "mixed": int(2_500 * (seconds + 3)),
+        "push": int(PUSH_RATE / 25 * (seconds + 2)),
     }
 
 
@@ -74,8 +76,12 @@ def measured(
 
 def python_client(server: Server, *args: str) -> dict[str, Any]:
     """``python -m bench.mixed`` as its own process, so that its CPU time is its own."""
+    return python_client_module("bench.mixed", server, *args)
+
+
+def python_client_module(module: str, server: Server, *args: str) -> dict[str, Any]:
     output = subprocess.run(
-        [sys.executable, "-m", "bench.mixed", "--url", server.url, *args],
+        [sys.executable, "-m", module, "--url", server.url, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -83,7 +89,7 @@ def python_client(server: Server, *args: str) -> dict[str, Any]:
     )
     line = next((x for x in output.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if output.returncode != 0 or line is None:
-        raise RuntimeError(f"bench.mixed {' '.join(args)} failed:\n{output.stdout}\n{output.stderr}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{output.stdout}\n{output.stderr}")
     result: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
     return result
 
@@ -187,7 +193,22 @@ def run_backend(
         mixed["server_cpu_s"] = round(_cpu(server.pid) - cpu_before, 2)
         result["mixed"] = mixed
         log(f"mixed {mixed['per_second']:,.0f} req/s")
-        result["push"] = push.measure()
+        push_run = python_client_module(
+            "bench.push",
+            server,
+            "--tokens",
+            str(pools["push"]),
+            "--prefix",
+            "t-",
+            "--calls",
+            str(TRANSCRIPT_CALLS),
+            "--seconds",
+            str(seconds),
+            "--rate",
+            str(PUSH_RATE),
+        )
+        result["push"] = push_run
+        log(f"push p50 {push_run['latency_ms']['p50']} ms p99 {push_run['latency_ms']['p99']} ms")
         result["memory"]["peak_rss_mb"] = memory(server.pid).peak_rss_mb
         result["server_log_tail"] = server.log_tail(1500)
     return result

@@ -11,18 +11,30 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callbridge import __version__
 from callbridge.config import Settings, get_settings
 from callbridge.console.endpoints import router as console_router
+from callbridge.console.live import router as console_live_router
+from callbridge.console.pages import STATIC_PATH as CONSOLE_STATIC_PATH
+from callbridge.console.pages import router as console_pages
+from callbridge.console.pages import static_files as console_static_files
 from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
 from callbridge.events.broker import Broker, InProcessBroker
+from callbridge.events.brokers import broker_from_url
 from callbridge.intelligence.endpoints import router as intelligence_router
 from callbridge.kit.bodies import describe, documented_body_models
 from callbridge.kit.clock import Clock, SystemClock
-from callbridge.kit.db import Database
+from callbridge.kit.db import Database, DatabaseUnavailable, is_unavailable
+from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
+from callbridge.ops import logs as ops_logs
+from callbridge.ops.endpoints import router as ops_router
+from callbridge.ops.metrics import EventMetrics
+from callbridge.ops.metrics import process_exited as metrics_process_exited
+from callbridge.ops.middleware import ObserveRequests
 from callbridge.routing.endpoints import router as routing_router
 from callbridge.routing.timers import start_timer as start_routing_timer
 from callbridge.routing.timers import stop_timer as stop_routing_timer
@@ -44,19 +56,31 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
+        # A broker given to create_app (tests) is the caller's to start and stop; the settings' one is ours.
+        own_broker = broker_from_url(settings.broker_url, database) if broker is None else None
+        if own_broker is not None:
+            await own_broker.start()
         state = app.state.callbridge = AppState(
             settings=settings,
             database=database,
-            broker=broker or InProcessBroker(),
+            broker=broker or own_broker or InProcessBroker(),
             clock=clock or SystemClock(),
         )
         state.transcripts = start_transcript_writer(state)
         state.routing_timer = start_routing_timer(state)
+        event_metrics = EventMetrics(state.broker)
+        forget_signals = notify_on_exit_signals(state.stopping)
         try:
             yield
         finally:
+            state.stopping.set()
+            forget_signals()
+            await event_metrics.stop()
+            metrics_process_exited()
             await stop_routing_timer(state.routing_timer)
             await state.transcripts.stop()
+            if own_broker is not None:
+                await own_broker.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -65,17 +89,18 @@ def create_app(
         summary="The Salesforce Voice Telephony Integration REST API, self-hosted.",
         lifespan=lifespan,
     )
+    # Routes are matched in order: the health checks first (load balancers poll them), then the telephony API.
+    app.include_router(ops_router)
     app.include_router(voice_calls_router, prefix="/telephony/v1")
     app.include_router(transcripts_router, prefix="/telephony/v1")
     app.include_router(intelligence_router, prefix="/telephony/v1")
     app.include_router(routing_router, prefix="/telephony/v1")
     app.include_router(console_router)
+    app.include_router(console_live_router)
+    app.include_router(console_pages)
+    app.mount(CONSOLE_STATIC_PATH, console_static_files(), name="console-static")
     app.include_router(connect_router, prefix="/services/data")
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness, and the benchmarks' yardstick: no auth, no database."""
-        return {"status": "ok"}
+    app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)
     _install_openapi(app)
@@ -103,9 +128,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path, method=request.method)
+        ops_logs.log_unhandled(request.method, request.url.path, exc)
         body = ErrorBody(code="INTERNAL_ERROR", message="Callbridge failed to handle this request; see its log.")
         return JSONResponse(body.model_dump(), status_code=500)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(ConnectionError)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """The database out of reach is a 503 with Retry-After (nothing was committed); any other database
+        error is a bug."""
+        if not is_unavailable(exc):
+            return await unexpected(request, exc)
+        log.warning("database unavailable", method=request.method, path=request.url.path, error=str(exc)[:300])
+        return render(DatabaseUnavailable())
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -128,3 +163,10 @@ def _install_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def serve_app() -> FastAPI:
+    """The app ``callbridge serve`` runs in each worker process: logging configured first, then ``create_app``."""
+    settings = get_settings()
+    ops_logs.configure(settings)
+    return create_app(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SCRT_AUDIENCE = "https://scrt.salesforce.com"
@@ -25,10 +25,30 @@ class JtiPolicy(StrEnum):
     single_use = "single-use"  # every presentation needs a fresh jti
 
 
+class LogFormat(StrEnum):
+    """How log lines are rendered (callbridge.ops.logs)."""
+
+    console = "console"  # readable lines for a terminal
+    json = "json"  # one JSON object per line, for log collectors
+
+
+BROKER_SCHEMES = ("memory", "postgresql", "postgres", "postgresql+asyncpg", "redis", "rediss")
+
+
+def check_broker_url(url: str | None) -> str | None:
+    """The broker URL if its scheme names a broker Callbridge has (``ValueError`` otherwise)."""
+    if url and url.partition("://")[0].lower() not in BROKER_SCHEMES:
+        raise ValueError(f"expected memory://, postgresql://... or redis://..., got {url.partition('://')[0]!r}")
+    return url or None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CALLBRIDGE_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./var/callbridge.db"
+    # Where events cross processes (callbridge.events.brokers): unset or memory:// for one process,
+    # postgresql://... (LISTEN/NOTIFY) or redis://... (Streams) when several processes or hosts serve.
+    broker_url: str | None = None
     auth_profile: AuthProfile = AuthProfile.current
     jti_policy: JtiPolicy = JtiPolicy.reuse_token
     token_audience: str = SCRT_AUDIENCE
@@ -38,6 +58,10 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "info"
+    # None: console when stderr is a terminal, json otherwise (callbridge.ops.logs).
+    log_format: LogFormat | None = None
+    # How long GET /readyz waits for the database and the broker before calling them down.
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     # Transcripts (decisions.md "Transcripts"): bulk limits, content size, the group-commit writer.
     transcript_bulk_max_entries: int = Field(default=5, ge=1)
     transcript_bulk_max_messages: int = Field(default=5, ge=1)
@@ -50,6 +74,18 @@ class Settings(BaseSettings):
     routing_tick_seconds: float = Field(default=1.0, ge=0)
     routing_push_timeout_seconds: int = Field(default=20, ge=0, le=20)
     console_session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # The push channel: heartbeat when idle, a connection's life before it is told to reconnect, how many
+    # missed events a resume may replay, and how many events may wait for a slow client before it resumes
+    # from storage.
+    console_stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    console_stream_max_life_seconds: float = Field(default=3600.0, gt=0)
+    console_stream_replay_max: int = Field(default=50_000, ge=1)
+    console_stream_queue_size: int = Field(default=10_000, ge=1)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, url: str | None) -> str | None:
+        return check_broker_url(url)
 
     @property
     def max_token_lifetime_seconds(self) -> int:

@@ -91,6 +91,7 @@ def configure(settings: Settings, *, stream: TextIO | None = None, cache_loggers
     for name in _UVICORN_LOGGERS:  # uvicorn's own handlers would print a second, unstructured line
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)  # the root's level rules, whatever uvicorn set before
     structlog.configure(
         processors=[
             *shared,
