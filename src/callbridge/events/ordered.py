@@ -35,6 +35,15 @@ PAGE = 500
 CATCH_UP_MAX = 10_000
 
 
+async def drain_then_stop(drained: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> None:
+    """A shared broker's stop: hand over what the last commits published (briefly), then end its tasks."""
+    if tasks:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await drained.wait()
+    await stop_tasks(tasks)
+
+
 async def stop_tasks(tasks: Sequence[asyncio.Task[None]], *, patience: float = 10.0) -> None:
     """Cancel the tasks and wait until they end. A cancellation that a client library swallowed (redis-py turns
     one that races its read timeout into a plain timeout on Python 3.11) is repeated until it takes."""

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from callbridge.events.broker import BrokerUnavailable
-from callbridge.events.ordered import OrderedBroker, backoff, stop_tasks
+from callbridge.events.ordered import OrderedBroker, backoff, drain_then_stop
 from callbridge.events.schemas import AnyEvent
 from callbridge.kit.db import Database
 
@@ -104,11 +104,7 @@ class PostgresBroker(OrderedBroker):
         ]
 
     async def stop(self) -> None:
-        if self._tasks:  # hand over what the last commits published, briefly
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(2):
-                    await self._drained.wait()
-        await stop_tasks(self._tasks)
+        await drain_then_stop(self._drained, self._tasks)
         self._tasks = []
         await super().stop()
 

@@ -17,7 +17,6 @@ the URL names it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy.engine import make_url
 
 from callbridge.events.broker import BrokerUnavailable
-from callbridge.events.ordered import OrderedBroker, backoff, stop_tasks
+from callbridge.events.ordered import OrderedBroker, backoff, drain_then_stop
 from callbridge.events.schemas import AnyEvent, Event
 from callbridge.kit.db import Database, is_sqlite
 
@@ -103,11 +102,7 @@ class RedisBroker(OrderedBroker):
         ]
 
     async def stop(self) -> None:
-        if self._tasks:  # hand over what the last commits published, briefly
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(2):
-                    await self._drained.wait()
-        await stop_tasks(self._tasks)
+        await drain_then_stop(self._drained, self._tasks)
         self._tasks = []
         await self._client.aclose()
         await super().stop()
