@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.console import repository
 from callbridge.events.schemas import AnyEvent, QueueBacklog, RoutingOffered, RoutingOfferEnded, RoutingWorkClosed
-from callbridge.models import Agent, AgentWork, CallCenter, TimelineEntry
+from callbridge.models import Agent, AgentWork, TimelineEntry
 from callbridge.routing.repository import OFFERED, OPENED
 
 
@@ -64,7 +65,7 @@ class Audience:
 async def audience_of(session: AsyncSession, agent: Agent, *, after: int | None) -> Audience:
     """The audience of a signed-in agent; an agent resuming after an event also follows the calls whose work
     ended since then (so that the end of that work is replayed)."""
-    centers = await session.scalars(select(CallCenter.id).where(CallCenter.org_id == agent.org_id))
+    centers = await repository.call_centers_of_org(session, agent.org_id)
     audience = Audience(
         user_id=agent.user_id,
         org_id=agent.org_id,

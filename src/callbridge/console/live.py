@@ -10,20 +10,20 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from callbridge.console import repository
 from callbridge.console.audience import Audience, audience_of
 from callbridge.console.dependencies import current_agent
-from callbridge.console.errors import Forbidden, SessionMissing
+from callbridge.console.errors import CallNotFound, Forbidden, SessionMissing
 from callbridge.console.sessions import COOKIE, SignedIn, signed_in
 from callbridge.console.stream import Message, messages
 from callbridge.errors import CallbridgeError, InvalidRequest, error_responses
 from callbridge.events.schemas import StreamError
 from callbridge.kit.state import AppState, app_state
-from callbridge.models import AgentWork, CallCenter, VoiceCall
+from callbridge.models import VoiceCall
 from callbridge.ops.metrics import CONSOLES_CONNECTED
-from callbridge.voice_calls.errors import VoiceCallNotFound
 
 router = APIRouter(prefix="/console/v1", tags=["Console"])
 
@@ -125,31 +125,16 @@ async def _pump(websocket: WebSocket, state: AppState, audience: Audience, after
         await asyncio.gather(sender, receiver, return_exceptions=True)
 
 
-async def _call_of(request: Request, signed: SignedIn, voice_call_id: str) -> VoiceCall:
-    """The call by VoiceCall id or vendorCallKey, in the agent's org; an agent must have had work on it."""
-    state = app_state(request)
-    async with state.database.read_session() as session:
-        centers = select(CallCenter.id).where(CallCenter.org_id == signed.agent.org_id)
-        found = (
-            await session.execute(
-                select(VoiceCall)
-                .where(VoiceCall.call_center_id.in_(centers))
-                .where((VoiceCall.id == voice_call_id) | (VoiceCall.vendor_call_key == voice_call_id))
-                .order_by(VoiceCall.created_at)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if found is None:
-            raise VoiceCallNotFound(voice_call_id)
-        if not signed.is_supervisor:
-            works = await session.scalars(
-                select(AgentWork.id).where(
-                    AgentWork.user_id == signed.agent.user_id, AgentWork.conversation_id == found.conversation_id
-                )
-            )
-            if works.first() is None:
-                raise Forbidden("Only a supervisor or an agent who was offered this call may follow it.")
-        return found
+async def _followed_call(session: AsyncSession, signed: SignedIn, id_or_key: str) -> VoiceCall:
+    """The call by VoiceCall id or vendorCallKey, in the agent's org; an agent must have been offered it."""
+    call = await repository.find_call_of_org(session, signed.agent.org_id, id_or_key)
+    if call is None:
+        raise CallNotFound(id_or_key)
+    if not signed.is_supervisor and not await repository.has_worked_on_conversation(
+        session, signed.agent.user_id, call.conversation_id
+    ):
+        raise Forbidden("Only a supervisor or an agent who was offered this call may follow it.")
+    return call
 
 
 def _sse(message: Message) -> str:
@@ -178,11 +163,9 @@ async def call_events(
     ``Last-Event-ID`` header that ``EventSource`` sends on its own when it reconnects."""
     state = app_state(request)
     resume = _after(after if after is not None else last_event_id)
-    call = await _call_of(request, signed, voiceCallId)
     async with state.database.read_session() as session:
-        centers = frozenset(
-            await session.scalars(select(CallCenter.id).where(CallCenter.org_id == signed.agent.org_id))
-        )
+        call = await _followed_call(session, signed, voiceCallId)
+        centers = frozenset(await repository.call_centers_of_org(session, signed.agent.org_id))
     keys = {call.id, call.conversation_id}
     audience = Audience(
         user_id="", org_id=signed.agent.org_id, is_supervisor=False, call_center_ids=centers, calls=keys

@@ -106,3 +106,9 @@ async def has_work_on_call(session: AsyncSession, user_id: str, voice_call_id: s
         AgentWork.status.in_((OFFERED, OPENED)),
     )
     return (await session.scalars(query.limit(1))).first() is not None
+
+
+async def has_worked_on_conversation(session: AsyncSession, user_id: str, conversation_id: str) -> bool:
+    """The agent was ever offered work on the conversation (any leg, the offer or work ended or not)."""
+    query = select(AgentWork.id).where(AgentWork.user_id == user_id, AgentWork.conversation_id == conversation_id)
+    return (await session.scalars(query.limit(1))).first() is not None

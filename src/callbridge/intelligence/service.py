@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.auth.context import CallCenterContext
 from callbridge.intelligence import repository
 from callbridge.intelligence.errors import ConversationNotClosed, VendorCallKeyRequired
-from callbridge.intelligence.events import POST_CALL, SENTIMENT_UPDATED, SIGNAL, Outbox
+from callbridge.intelligence.events import POST_CALL, SENTIMENT_UPDATED, SIGNAL
 from callbridge.intelligence.rules import Prepared, Signal, overlaps, prepare, validate
 from callbridge.intelligence.schemas import (
     POST_CALL_TYPES,
@@ -132,7 +132,7 @@ def _notes(target: Target, prepared: Prepared) -> list[str]:
 
 async def receive_realtime(
     uow: UnitOfWork, context: CallCenterContext, vendor_call_key: str, body: RealtimeConversationEvents
-) -> Outbox:
+) -> None:
     """Record the request, one timeline entry per signal (published as ``intelligence.signal`` after the commit)
     and, with ``persist``, store each signal once. A closed conversation still gets them, flagged."""
     target = await resolve(uow.session, context.call_center_id, vendor_call_key)
@@ -173,10 +173,9 @@ async def receive_realtime(
             "conversationClosed": closed,
         },
     )
-    outbox = Outbox(uow)
     for signal, event_id in zip(signals, stored, strict=True):
         duplicate = body.persist and event_id is None
-        outbox.record(
+        uow.record_event(
             call_center_id=context.call_center_id,
             voice_call_id=call.id,
             conversation_id=conversation.id,
@@ -197,12 +196,11 @@ async def receive_realtime(
                 "conversationClosed": closed,
             },
         )
-    return outbox
 
 
 async def store_post_call(
     uow: UnitOfWork, context: CallCenterContext, vendor_call_key: str, body: PostConversationEvents
-) -> Outbox:
+) -> None:
     """Store a batch once the conversation closed (409 before): each event once, linked to the VoiceCall the
     key names and to the overlapping entries; new OverallSentimentScore events set the call's scores."""
     target = await resolve(uow.session, context.call_center_id, vendor_call_key)
@@ -214,8 +212,7 @@ async def store_post_call(
     rows = [_row(context, call, POST_CALL_SOURCE, body.service, signal, now) for signal in signals]
     stored = await _store(uow.session, conversation.id, rows, signals)
     new_ids = [event_id for event_id in stored if event_id is not None]
-    outbox = Outbox(uow)
-    outbox.record(
+    uow.record_event(
         call_center_id=context.call_center_id,
         voice_call_id=call.id,
         conversation_id=conversation.id,
@@ -237,7 +234,7 @@ async def store_post_call(
     changes = _apply_sentiment(call, [s for s, event_id in zip(signals, stored, strict=True) if event_id is not None])
     if changes:
         call.updated_at = now
-        outbox.record(
+        uow.record_event(
             call_center_id=context.call_center_id,
             voice_call_id=call.id,
             conversation_id=conversation.id,
@@ -251,7 +248,6 @@ async def store_post_call(
                 "changes": changes,
             },
         )
-    return outbox
 
 
 def _apply_sentiment(call: VoiceCall, new_signals: list[Signal]) -> list[dict[str, Any]]:

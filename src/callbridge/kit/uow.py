@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.events.broker import Broker
-from callbridge.events.catalogue import event_of
+from callbridge.events.catalogue import PAYLOAD_KINDS, event_of, payload_of
 from callbridge.events.schemas import AnyEvent
 from callbridge.kit.clock import Clock
 from callbridge.kit.db import Database, lock_timeline
@@ -113,6 +113,32 @@ class UnitOfWork:
         )
         self._entries.append(entry)
         return entry
+
+    def record_event(
+        self,
+        *,
+        call_center_id: str,
+        voice_call_id: str | None,
+        conversation_id: str | None,
+        kind: str,
+        outcome: str,
+        reason: str | None,
+        fields: dict[str, Any],
+    ) -> TimelineEntry:
+        """Like ``record``, for a kind whose stored data is its typed event's payload (``PAYLOAD_KINDS``):
+        ``fields`` are the event's own fields by alias, validated here so that what is stored always rebuilds
+        the event."""
+        base = {"id": 0, "voiceCallId": voice_call_id, "callCenterId": call_center_id, "occurredAt": self.clock.now()}
+        event = PAYLOAD_KINDS[kind].model_validate({**fields, **base})
+        return self.record(
+            call_center_id=call_center_id,
+            voice_call_id=voice_call_id,
+            conversation_id=conversation_id,
+            kind=kind,
+            outcome=outcome,
+            reason=reason,
+            data=payload_of(event),
+        )
 
 
 def row_of(entry: TimelineEntry) -> dict[str, Any]:

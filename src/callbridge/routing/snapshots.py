@@ -5,8 +5,6 @@ Both are org-wide timeline entries: ``call_center_id`` holds the org id, there i
 
 from __future__ import annotations
 
-from callbridge.events.catalogue import payload_of
-from callbridge.events.schemas import AgentPresenceChanged, QueueBacklog
 from callbridge.kit.uow import UnitOfWork
 from callbridge.routing import repository
 from callbridge.routing.directory import AgentEntry, QueueEntry, directory
@@ -48,51 +46,39 @@ async def record_snapshots(uow: UnitOfWork) -> None:
 
 
 def _record_backlog(uow: UnitOfWork, queue: QueueEntry, backlog: repository.Backlog) -> None:
-    event = QueueBacklog(
-        id=0,
-        voiceCallId=None,
-        callCenterId=queue.org_id,
-        occurredAt=uow.clock.now(),
-        orgId=queue.org_id,
-        queueId=queue.id,
-        queueName=queue.api_name,
-        queueApiName=queue.api_name,
-        waiting=backlog.waiting,
-        offered=backlog.offered,
-        oldestWaitingSince=backlog.oldest_waiting_since,
-    )
-    uow.record(
+    uow.record_event(
         call_center_id=queue.org_id,
         voice_call_id=None,
         conversation_id=None,
         kind="queue.backlog",
         outcome="changed",
         reason=f"{backlog.waiting} waiting, {backlog.offered} offered",
-        data=payload_of(event),
+        fields={
+            "orgId": queue.org_id,
+            "queueId": queue.id,
+            "queueName": queue.api_name,
+            "queueApiName": queue.api_name,
+            "waiting": backlog.waiting,
+            "offered": backlog.offered,
+            "oldestWaitingSince": backlog.oldest_waiting_since,
+        },
     )
 
 
 def _record_agent(uow: UnitOfWork, agent: AgentEntry, status: str, capacity_used: int) -> None:
-    event = AgentPresenceChanged.model_validate(
-        {
-            "id": 0,
-            "voiceCallId": None,
-            "callCenterId": agent.org_id,
-            "occurredAt": uow.clock.now(),
+    uow.record_event(
+        call_center_id=agent.org_id,
+        voice_call_id=None,
+        conversation_id=None,
+        kind="agent.presence_changed",
+        outcome="changed",
+        reason=f"{agent.username} is {status} ({capacity_used} of {agent.capacity} capacity used)",
+        fields={
             "orgId": agent.org_id,
             "userId": agent.user_id,
             "username": agent.username,
             "presence": status,
             "capacityUsed": capacity_used,
             "capacity": agent.capacity,
-        }
-    )
-    uow.record(
-        call_center_id=agent.org_id,
-        voice_call_id=None,
-        conversation_id=None,
-        kind="agent.presence_changed",
-        outcome="changed",
-        reason=f"{agent.username} is {event.presence} ({event.capacity_used} of {agent.capacity} capacity used)",
-        data=payload_of(event),
+        },
     )
