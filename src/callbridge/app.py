@@ -25,9 +25,11 @@ from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
 from callbridge.events.broker import Broker, InProcessBroker
 from callbridge.events.brokers import broker_from_url
 from callbridge.intelligence.endpoints import router as intelligence_router
+from callbridge.kit import rendering
 from callbridge.kit.bodies import describe, documented_body_models
 from callbridge.kit.clock import Clock, SystemClock
-from callbridge.kit.db import Database, DatabaseUnavailable, is_unavailable
+from callbridge.kit.db import Database
+from callbridge.kit.fastlane import FastLane
 from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
 from callbridge.ops import logs as ops_logs
@@ -39,6 +41,7 @@ from callbridge.routing.endpoints import router as routing_router
 from callbridge.routing.timers import start_timer as start_routing_timer
 from callbridge.routing.timers import stop_timer as stop_routing_timer
 from callbridge.transcripts.connect import router as connect_router
+from callbridge.transcripts.endpoints import hot_routes as transcript_hot_routes
 from callbridge.transcripts.endpoints import router as transcripts_router
 from callbridge.transcripts.writer import start_writer as start_transcript_writer
 from callbridge.voice_calls.endpoints import router as voice_calls_router
@@ -100,6 +103,7 @@ def create_app(
     app.include_router(console_pages)
     app.mount(CONSOLE_STATIC_PATH, console_static_files(), name="console-static")
     app.include_router(connect_router, prefix="/services/data")
+    app.add_middleware(FastLane, routes=transcript_hot_routes)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)
@@ -107,18 +111,14 @@ def create_app(
     return app
 
 
-def render(error: CallbridgeError) -> JSONResponse:
-    return JSONResponse(error.body().model_dump(), status_code=error.status_code, headers=error.headers)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CallbridgeError)
     async def callbridge_error(_request: Request, exc: CallbridgeError) -> JSONResponse:
-        return render(exc)
+        return rendering.render(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return render(InvalidRequest.for_fields(describe(list(exc.errors()))))
+        return rendering.render(InvalidRequest.for_fields(describe(list(exc.errors()))))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -128,19 +128,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        ops_logs.log_unhandled(request.method, request.url.path, exc)
-        body = ErrorBody(code="INTERNAL_ERROR", message="Callbridge failed to handle this request; see its log.")
-        return JSONResponse(body.model_dump(), status_code=500)
+        return rendering.unexpected(request.method, request.url.path, exc)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        """The database out of reach is a 503 with Retry-After (nothing was committed); any other database
-        error is a bug."""
-        if not is_unavailable(exc):
-            return await unexpected(request, exc)
-        log.warning("database unavailable", method=request.method, path=request.url.path, error=str(exc)[:300])
-        return render(DatabaseUnavailable())
+        return rendering.database_error(request.method, request.url.path, exc)
 
 
 def _install_openapi(app: FastAPI) -> None:

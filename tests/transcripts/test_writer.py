@@ -16,10 +16,14 @@ from callbridge.config import Settings
 from callbridge.events.broker import InProcessBroker
 from callbridge.kit.db import Database, is_sqlite
 from callbridge.kit.state import AppState
+from callbridge.kit.uow import Actor
 from callbridge.kit.writer import BatchWriter, WriteFailed, Written
+from callbridge.transcripts.jobs import IngestJob, IngestOutcome, KeyedUtterances, Utterance
+from callbridge.transcripts.rules import SenderType
+from callbridge.transcripts.schemas import EntryStatus
 from callbridge.transcripts.writer import transcript_writer
-from tests.transcripts.conftest import INBOUND_KEY, URL, message
-from tests.voice_calls.conftest import CreateCall
+from tests.transcripts.conftest import IN_CALL_MS, INBOUND_KEY, URL, message
+from tests.voice_calls.conftest import CreateCall, payload
 
 
 async def wait_for(condition: Callable[[], bool]) -> None:
@@ -172,3 +176,32 @@ async def test_stopping_writes_what_is_queued_then_refuses(database_url: str) ->
             await writer.submit("late")
     finally:
         await database.dispose()
+
+
+async def test_a_batch_across_more_than_a_thousand_conversations_is_one_transaction(
+    client: httpx2.AsyncClient, auth: Callable, app_state_of: AppState, stored: Callable
+) -> None:
+    """One batch naming 1,100 calls loads and writes them in one transaction (a statement per conversation,
+    or an OR of one branch per conversation, would pass SQLite's expression depth limit of 1,000)."""
+    keys = [f"wide-{i}" for i in range(1100)]
+    headers = auth(jti=None)  # one token for every create: verified once
+    for key in keys:
+        body = payload("lambda_create_inbound", vendorCallKey=key)
+        assert (await client.post(URL, json=body, headers=headers)).status_code == 200
+    writer = transcript_writer(app_state_of)
+    call_center_id = await _call_center_id(app_state_of)
+    utterance = Utterance("w1", "END_USER", SenderType.end_user, IN_CALL_MS, IN_CALL_MS + 1000, "Hello.")
+    job = IngestJob(call_center_id, Actor("test"), tuple(KeyedUtterances(key, (utterance,)) for key in keys))
+    before = writer.batches
+    outcome = await writer.submit(job, job.weight)
+    assert isinstance(outcome, IngestOutcome)
+    assert {entry.status for entry in outcome.entries} == {EntryStatus.accepted}
+    assert writer.batches == before + 1
+    assert [entry["messageId"] for entry in await stored(keys[-1])] == ["w1"]
+
+
+async def _call_center_id(state: AppState) -> str:
+    async with state.database.read_session() as session:
+        found = await session.scalar(text("SELECT call_center_id FROM voice_calls LIMIT 1"))
+    assert isinstance(found, str)
+    return found

@@ -6,8 +6,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callbridge.auth.context import CallCenterContext
-from callbridge.auth.service import authorize_token
+from callbridge.auth.service import DeferredAuthorization, authorize_deferred, authorize_token
 from callbridge.auth.token import token_from_authorization
+from callbridge.kit.fastlane import HotRequest
 from callbridge.kit.state import app_state
 
 # auto_error=False: the missing-token case is ours to report (401 TOKEN_MISSING, not FastAPI's 403/422),
@@ -30,3 +31,20 @@ async def authorize(
     raw = token_from_authorization(request.headers.get("authorization"))
     state = app_state(request)
     return await authorize_token(raw, settings=state.settings, database=state.database, clock=state.clock)
+
+
+async def authorize_later(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
+) -> DeferredAuthorization:
+    """``authorize`` without recording the token's jti: for routes whose writer records it in the request's own
+    transaction (the transcript writer)."""
+    raw = token_from_authorization(request.headers.get("authorization"))
+    state = app_state(request)
+    return await authorize_deferred(raw, settings=state.settings, database=state.database, clock=state.clock)
+
+
+async def authorize_later_hot(request: HotRequest) -> DeferredAuthorization:
+    """``authorize_later`` for a fast-lane request (``callbridge.kit.fastlane``)."""
+    raw = token_from_authorization(request.headers.get("authorization"))
+    state = request.state
+    return await authorize_deferred(raw, settings=state.settings, database=state.database, clock=state.clock)

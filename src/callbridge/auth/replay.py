@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.auth.errors import TokenReplayed
 from callbridge.auth.repository import (
     delete_expired_seen_token_ids,
-    forget_expired_seen_token_ids,
     get_seen_token_id,
     insert_new_seen_token_ids,
     seen_token_ids,
@@ -91,8 +90,9 @@ async def look_up(session: AsyncSession, verified: VerifiedToken, settings: Sett
 
 
 @dataclass(frozen=True)
-class _Sighting:
-    """One presentation of a token with a jti, to judge and (if first) record."""
+class PendingSighting:
+    """One presentation of a token with a jti, to judge and (if first) record: by the replay memory's own
+    writer, or inside another writer's transaction (``ReplayMemory.write_sightings``)."""
 
     verified: VerifiedToken
     policy: JtiPolicy
@@ -111,22 +111,21 @@ class _Row:
     expires_at: datetime
 
 
-_Result = Sighting | TokenReplayed
+SightingResult = Sighting | TokenReplayed
 
 
 class _SightingsHandler:
-    """Writes one batch of sightings: forget the expired rows of its jtis, insert the first sighting of each
-    new one (doing nothing where another process got there first), then judge every sighting in arrival order
-    against what the memory holds."""
+    """Writes one batch of sightings: insert the first sighting of each new jti, or of one whose remembered
+    token has expired (doing nothing where another process got there first), then judge every sighting in
+    arrival order against what the memory holds."""
 
     def __init__(self) -> None:
         self._next_purge: datetime | None = None
 
-    async def write(self, session: AsyncSession, jobs: Sequence[_Sighting]) -> Written[_Result]:
+    async def write(self, session: AsyncSession, jobs: Sequence[PendingSighting]) -> Written[SightingResult]:
         now = max(job.now for job in jobs)
         keys = {job.key for job in jobs}
-        await forget_expired_seen_token_ids(session, keys, now)
-        first_of: dict[tuple[str, str], _Sighting] = {}
+        first_of: dict[tuple[str, str], PendingSighting] = {}
         for job in jobs:
             first_of.setdefault(job.key, job)
         rows = [
@@ -138,7 +137,7 @@ class _SightingsHandler:
             }
             for key, job in first_of.items()
         ]
-        inserted = await insert_new_seen_token_ids(session, rows)
+        inserted = await insert_new_seen_token_ids(session, rows, now)
         held: dict[tuple[str, str], Seen] = {}
         missing = keys - inserted
         if missing:  # remembered before, or inserted by another process since: judge against what is stored
@@ -146,7 +145,7 @@ class _SightingsHandler:
         if self._next_purge is None or now >= self._next_purge:
             self._next_purge = now + PURGE_INTERVAL
             await delete_expired_seen_token_ids(session, now)
-        results: list[_Result] = []
+        results: list[SightingResult] = []
         for job in jobs:
             key = job.key
             if key in inserted and first_of[key] is job:
@@ -167,10 +166,10 @@ class ReplayMemory:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._handler = _SightingsHandler()
-        self._writer: BatchWriter[_Sighting, _Result] | None = None
+        self._writer: BatchWriter[PendingSighting, SightingResult] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _running_writer(self) -> BatchWriter[_Sighting, _Result]:
+    def _running_writer(self) -> BatchWriter[PendingSighting, SightingResult]:
         """The writer task of the running event loop (started on first use)."""
         loop = asyncio.get_running_loop()
         if self._writer is None or self._loop is not loop:
@@ -186,6 +185,20 @@ class ReplayMemory:
             self._writer.start()
         return self._writer
 
+    def sighting(self, verified: VerifiedToken, settings: Settings, now: datetime) -> PendingSighting | None:
+        """What recording this presentation takes; None for a token without a jti (nothing to remember)."""
+        if verified.claims.jti is None:
+            return None
+        expires_at = datetime.fromtimestamp(verified.claims.exp, UTC) + timedelta(seconds=settings.clock_skew_seconds)
+        return PendingSighting(verified, settings.jti_policy, now, expires_at)
+
+    async def write_sightings(
+        self, session: AsyncSession, sightings: Sequence[PendingSighting]
+    ) -> Written[SightingResult]:
+        """Judge and record sightings inside the caller's transaction: a writer that commits a request's work
+        records its jti in the same commit (one transaction instead of two per batch)."""
+        return await self._handler.write(session, sightings)
+
     async def record(self, verified: VerifiedToken, settings: Settings, now: datetime) -> Sighting:
         """Judge a verified token against the memory and record its jti's first sighting; answers once that is
         committed. Raises ``TokenReplayed`` for the same jti in another token (or, under ``single-use``, the
@@ -194,10 +207,9 @@ class ReplayMemory:
         Two requests racing with the same new jti, here or in another process, both try to insert; the primary
         key lets one win and the other is judged against the winner's row.
         """
-        if verified.claims.jti is None:
+        job = self.sighting(verified, settings, now)
+        if job is None:
             return Sighting.no_jti
-        expires_at = datetime.fromtimestamp(verified.claims.exp, UTC) + timedelta(seconds=settings.clock_skew_seconds)
-        job = _Sighting(verified, settings.jti_policy, now, expires_at)
         result = await self._running_writer().submit(job)
         if isinstance(result, TokenReplayed):
             raise result

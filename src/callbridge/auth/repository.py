@@ -7,13 +7,15 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Table, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.models import CallCenter, Certificate, Organization, SeenTokenId
+
+SEEN_TOKEN_IDS = cast(Table, SeenTokenId.__table__)
 
 
 @dataclass(frozen=True)
@@ -135,25 +137,21 @@ def _keyed(keys: Collection[JtiKey]) -> Any:
     )
 
 
-async def forget_expired_seen_token_ids(session: AsyncSession, keys: Collection[JtiKey], now: datetime) -> None:
-    """Drop the remembered ``(call center id, jti)`` among ``keys`` whose tokens have expired: those jtis may be
-    used again."""
-    await session.execute(delete(SeenTokenId).where(_keyed(keys), SeenTokenId.expires_at <= now))
-
-
-async def insert_new_seen_token_ids(session: AsyncSession, rows: list[dict[str, Any]]) -> set[JtiKey]:
+async def insert_new_seen_token_ids(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> set[JtiKey]:
     """Insert the rows whose ``(call_center_id, jti)`` is not remembered yet (by anyone: the primary key decides
-    between processes) and skip the others; the keys actually inserted."""
+    between processes), or remembered only until a time already past (that row is replaced), and skip the
+    others; the keys actually written."""
     if not rows:
         return set()
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(SeenTokenId)
-        .on_conflict_do_nothing(index_elements=[SeenTokenId.call_center_id, SeenTokenId.jti])
-        .returning(SeenTokenId.call_center_id, SeenTokenId.jti)
-    )
-    result = await session.execute(statement, rows)
+    connection = await session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    upsert = insert(SEEN_TOKEN_IDS)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti],
+        set_={"token_sha256": upsert.excluded.token_sha256, "expires_at": upsert.excluded.expires_at},
+        where=SEEN_TOKEN_IDS.c.expires_at <= now,
+    ).returning(SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti)
+    result = await connection.execute(statement, rows)
     return {(call_center_id, jti) for call_center_id, jti in result.all()}
 
 

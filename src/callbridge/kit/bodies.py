@@ -50,7 +50,7 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def _is_json(kind: str) -> bool:
+def is_json(kind: str) -> bool:
     return kind in ("", "application/json", "text/json") or kind.endswith("+json")
 
 
@@ -70,7 +70,7 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
     if b"\\u0000" in raw or b"\x00" in raw:
         # PostgreSQL cannot store U+0000 in text; refuse it up front on every backend alike.
         raise InvalidRequest.for_fields(["body: contains a NUL character (U+0000), which cannot be stored"])
-    if _is_json(kind):
+    if is_json(kind):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

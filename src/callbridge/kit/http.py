@@ -34,7 +34,8 @@ def provider_name(request: Request) -> str | None:
 
 def actor_of(request: Request) -> Actor:
     """Telephony requests act as ``telephony:<Telephony-Provider-Name>`` (the header is optional)."""
-    return Actor(
-        name=f"telephony:{provider_name(request) or 'unnamed'}",
-        request=f"{request.method} {request.url.path}",
-    )
+    return telephony_actor(request.method, request.url.path, provider_name(request))
+
+
+def telephony_actor(method: str, path: str, provider: str | None) -> Actor:
+    return Actor(name=f"telephony:{provider or 'unnamed'}", request=f"{method} {path}")

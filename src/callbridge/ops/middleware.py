@@ -16,6 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
+from callbridge.kit.fastlane import TEMPLATE_KEY
 from callbridge.ops.logs import call_ids
 from callbridge.ops.metrics import REQUEST_DURATION, REQUESTS, UNMATCHED
 
@@ -66,6 +67,9 @@ class ObserveRequests:
         series[1].observe(elapsed)
 
     def _template(self, scope: Scope) -> str:
+        hot: str | None = scope.get(TEMPLATE_KEY)
+        if hot is not None:
+            return hot
         route = scope.get("route") or scope.get("endpoint")
         if route is None:
             return UNMATCHED

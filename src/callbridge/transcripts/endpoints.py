@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from callbridge.auth.context import CallCenterContext
-from callbridge.auth.dependencies import authorize
+from callbridge.auth.dependencies import authorize, authorize_later, authorize_later_hot
+from callbridge.auth.service import DeferredAuthorization, spent_if_refused
 from callbridge.errors import error_responses
 from callbridge.kit.bodies import decode, read_body, request_body_openapi
-from callbridge.kit.http import actor_of, slash_twins
+from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
+from callbridge.kit.http import actor_of, slash_twins, telephony_actor
 from callbridge.kit.state import app_state
+from callbridge.kit.uow import Actor
 from callbridge.transcripts import read, service
+from callbridge.transcripts.jobs import EntryOutcome
 from callbridge.transcripts.schemas import (
     BulkEntryResult,
     BulkPartiallyAccepted,
@@ -40,20 +46,25 @@ _WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 503)
     openapi_extra=request_body_openapi(BulkTranscripts),
 )
 async def create_transcripts(
-    request: Request, context: CallCenterContext = Depends(authorize)
+    request: Request, auth: DeferredAuthorization = Depends(authorize_later)
 ) -> TranscriptsAccepted | JSONResponse:
     """Up to 5 entries (one per call, by vendorCallKey) of up to 5 messages each by default. Answers once every
     message is committed; messages dropped by the rules (hold, paused recording, outside the conversation)
     are still answered as accepted and recorded in the call's timeline."""
     state = app_state(request)
-    data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
-    outcomes = await service.create_transcripts(state, context, actor_of(request), data)
+    async with spent_if_refused(auth):
+        data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
+    outcomes = await service.create_transcripts(state, auth, actor_of(request), data)
     if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
         return TranscriptsAccepted()
+    return JSONResponse(_partially_accepted(outcomes), status_code=207)
+
+
+def _partially_accepted(outcomes: list[EntryOutcome]) -> dict[str, Any]:
     body = BulkPartiallyAccepted(
         entries=[BulkEntryResult(vendorCallKey=o.vendor_call_key, status=o.status, message=o.message) for o in outcomes]
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=207)
+    return body.model_dump(mode="json")
 
 
 @route(
@@ -65,13 +76,14 @@ async def create_transcripts(
     openapi_extra=request_body_openapi(TranscriptMessage),
 )
 async def create_transcript(
-    request: Request, vendorCallKey: str, context: CallCenterContext = Depends(authorize)
+    request: Request, vendorCallKey: str, auth: DeferredAuthorization = Depends(authorize_later)
 ) -> TranscriptsAccepted:
     """One message for the call whose **first** leg has this vendorCallKey (a VoiceCall id is refused with
     VENDOR_CALL_KEY_REQUIRED). Answers once the message is committed (or recorded as dropped)."""
     state = app_state(request)
-    data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
-    await service.create_transcript(state, context, actor_of(request), vendorCallKey, data)
+    async with spent_if_refused(auth):
+        data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
+    await service.create_transcript(state, auth, actor_of(request), vendorCallKey, data)
     return TranscriptsAccepted()
 
 
@@ -97,3 +109,33 @@ async def list_transcript(
         return await read.list_messages(
             session, context, voiceCallId, limit=limit, after=after, include_dropped=include_dropped
         )
+
+
+# The fast lane (callbridge.kit.fastlane) takes these two POSTs when their body is plain JSON: the same
+# service calls as the endpoints above, without FastAPI's per-request machinery.
+_ACCEPTED = HotResponse.json(TranscriptsAccepted().model_dump(mode="json"))
+
+
+def _hot_actor(request: HotRequest) -> Actor:
+    return telephony_actor(request.method, request.path, request.headers.get("telephony-provider-name"))
+
+
+async def _create_transcripts_hot(request: HotRequest) -> HotResponse:
+    auth = await authorize_later_hot(request)
+    outcomes = await service.create_transcripts(request.state, auth, _hot_actor(request), request.data)
+    if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
+        return _ACCEPTED
+    return HotResponse.json(_partially_accepted(outcomes), status_code=207)
+
+
+async def _create_transcript_hot(request: HotRequest) -> HotResponse:
+    auth = await authorize_later_hot(request)
+    key = request.params["vendorCallKey"]
+    await service.create_transcript(request.state, auth, _hot_actor(request), key, request.data)
+    return _ACCEPTED
+
+
+hot_routes = [
+    HotRoute("POST", "/telephony/v1/voiceCalls/messages", _create_transcripts_hot),
+    HotRoute("POST", "/telephony/v1/voiceCalls/{vendorCallKey}/messages", _create_transcript_hot),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callbridge.auth.replay import PendingSighting
 from callbridge.kit.uow import Actor
 from callbridge.transcripts.rules import SenderType
 from callbridge.transcripts.schemas import EntryStatus
@@ -35,6 +36,8 @@ class IngestJob:
     call_center_id: str
     actor: Actor
     entries: tuple[KeyedUtterances, ...]
+    # The token's first sighting, recorded in the batch's transaction: one commit per request, not two.
+    sighting: PendingSighting | None = None
 
     @property
     def weight(self) -> int:

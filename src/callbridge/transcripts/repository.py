@@ -1,5 +1,5 @@
-"""Every query of the transcript domain: the writer's batch loads and writes (SQLAlchemy Core, one statement
-per kind of row per batch), and the reads."""
+"""Every query of the transcript domain: the writer's batch loads and writes (SQLAlchemy Core on the session's
+connection, skipping the ORM's per-statement work; one statement per kind of row per batch), and the reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import BigInteger, Table, and_, bindparam, cast, func, insert, or_, select, update
+import orjson
+from sqlalchemy import ARRAY, BigInteger, String, Table, bindparam, cast, func, insert, or_, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,91 +30,130 @@ UPLOADS = typed(Table, ConversationUpload.__table__)
 DROPPED = "transcript.dropped"
 
 
+# The batch loads are built once, their lists bound as expanding parameters: a batch pays for no statement
+# construction or cache-key generation, whatever its size or mix.
+_LEGS = (
+    select(
+        VoiceCall.id,
+        VoiceCall.call_center_id,
+        VoiceCall.vendor_call_key,
+        VoiceCall.conversation_id,
+        VoiceCall.previous_call_id,
+        VoiceCall.is_on_hold,
+        VoiceCall.is_recording_paused,
+        Conversation.conversation_identifier,
+        Conversation.start_time,
+        Conversation.end_time,
+    )
+    .join(Conversation, Conversation.id == VoiceCall.conversation_id)
+    .where(
+        or_(
+            VoiceCall.conversation_id.in_(
+                select(VoiceCall.conversation_id).where(
+                    VoiceCall.call_center_id.in_(bindparam("call_center_ids", expanding=True)),
+                    VoiceCall.vendor_call_key.in_(bindparam("keys", expanding=True)),
+                )
+            ),
+            VoiceCall.conversation_id.in_(bindparam("conversation_ids", expanding=True)),
+        )
+    )
+    .order_by(VoiceCall.created_at, VoiceCall.id)
+)
+
+_ENTRY_NAMES = (
+    "id",
+    "conversation_id",
+    "identifier",
+    "message_text",
+    "version",
+    "is_redacted",
+    "sender_id",
+    "client_timestamp",
+    "client_duration",
+    "server_received_timestamp",
+    "voice_call_id",
+)
+_ENTRY_COLUMNS = ", ".join(_ENTRY_NAMES)
+# (conversation, identifier) pairs joined to the unique index, pair by pair. A row-value IN list would say the
+# same, but SQLite answers it by scanning the whole index; a join to the pairs as a table is searched.
+_ENTRIES_NAMED = {
+    "sqlite": text(
+        f"SELECT e.{_ENTRY_COLUMNS.replace(', ', ', e.')} FROM json_each(:pairs) AS w "
+        "JOIN conversation_entries AS e ON e.conversation_id = json_extract(w.value, '$[0]') "
+        "AND e.identifier = json_extract(w.value, '$[1]')"
+    ).columns(*(ENTRIES.c[name] for name in _ENTRY_NAMES)),
+    "postgresql": text(
+        f"SELECT e.{_ENTRY_COLUMNS.replace(', ', ', e.')} "
+        "FROM unnest(CAST(:conversation_ids AS text[]), CAST(:identifiers AS text[])) AS w(c, i) "
+        "JOIN conversation_entries AS e ON e.conversation_id = w.c AND e.identifier = w.i"
+    )
+    .bindparams(bindparam("conversation_ids", type_=ARRAY(String)), bindparam("identifiers", type_=ARRAY(String)))
+    .columns(*(ENTRIES.c[name] for name in _ENTRY_NAMES)),
+}
+
+_LAST_RECEIVED = (
+    select(ConversationEntry.conversation_id, func.max(ConversationEntry.server_received_timestamp))
+    .where(ConversationEntry.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .group_by(ConversationEntry.conversation_id)
+)
+
+_PARTICIPANTS_IN = select(
+    ConversationParticipant.id,
+    ConversationParticipant.conversation_id,
+    ConversationParticipant.participant_role,
+    ConversationParticipant.participant_key,
+).where(ConversationParticipant.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+
+# Bound parameters per statement stay far below SQLite's limit (32,766) and PostgreSQL's (32,767 for asyncpg).
+_CHUNK = 5000
+
+
 async def legs_for(
     session: AsyncSession, keys: Collection[tuple[str, str]], conversation_ids: Collection[str]
 ) -> Sequence[Any]:
     """Every leg (with its conversation) of each conversation that has a leg named by one of ``keys``
     ((call center id, vendorCallKey)) or whose id is in ``conversation_ids``: one query for a whole batch."""
-    conditions = []
-    if keys:
-        matching = select(VoiceCall.conversation_id).where(
-            VoiceCall.call_center_id.in_({cc for cc, _ in keys}),
-            VoiceCall.vendor_call_key.in_({key for _, key in keys}),
-        )
-        conditions.append(VoiceCall.conversation_id.in_(matching))
-    if conversation_ids:
-        conditions.append(VoiceCall.conversation_id.in_(set(conversation_ids)))
-    if not conditions:
+    if not keys and not conversation_ids:
         return []
-    query = (
-        select(
-            VoiceCall.id,
-            VoiceCall.call_center_id,
-            VoiceCall.vendor_call_key,
-            VoiceCall.conversation_id,
-            VoiceCall.previous_call_id,
-            VoiceCall.is_on_hold,
-            VoiceCall.is_recording_paused,
-            Conversation.conversation_identifier,
-            Conversation.start_time,
-            Conversation.end_time,
-        )
-        .join(Conversation, Conversation.id == VoiceCall.conversation_id)
-        .where(or_(*conditions))
-        .order_by(VoiceCall.created_at, VoiceCall.id)
-    )
-    return (await session.execute(query)).all()
+    parameters = {
+        "call_center_ids": sorted({cc for cc, _ in keys}),
+        "keys": sorted({key for _, key in keys}),
+        "conversation_ids": sorted(set(conversation_ids)),
+    }
+    return (await (await session.connection()).execute(_LEGS, parameters)).all()
 
 
 async def entries_named(session: AsyncSession, wanted: Mapping[str, Collection[str]]) -> Sequence[Any]:
-    """The stored entries with these messageIds, per conversation. One ``conversation AND identifier IN`` branch
-    per conversation: both databases search the unique index per branch, where one IN list of conversations
-    and one of identifiers would look up every combination of the two."""
-    branches = [
-        and_(ConversationEntry.conversation_id == conversation_id, ConversationEntry.identifier.in_(set(named)))
-        for conversation_id, named in wanted.items()
-        if named
-    ]
-    if not branches:
+    """The stored entries with these messageIds, per conversation (``wanted`` maps conversation ids to them)."""
+    pairs = [(conversation_id, identifier) for conversation_id, named in wanted.items() for identifier in set(named)]
+    if not pairs:
         return []
-    query = select(
-        ConversationEntry.id,
-        ConversationEntry.conversation_id,
-        ConversationEntry.identifier,
-        ConversationEntry.message_text,
-        ConversationEntry.version,
-        ConversationEntry.is_redacted,
-        ConversationEntry.sender_id,
-        ConversationEntry.client_timestamp,
-        ConversationEntry.client_duration,
-        ConversationEntry.server_received_timestamp,
-        ConversationEntry.voice_call_id,
-    ).where(or_(*branches))
-    return (await session.execute(query)).all()
+    dialect = (await session.connection()).dialect.name
+    if dialect == "sqlite":
+        parameters: dict[str, Any] = {"pairs": orjson.dumps(pairs).decode()}
+    else:
+        parameters = {"conversation_ids": [c for c, _ in pairs], "identifiers": [i for _, i in pairs]}
+    return (await (await session.connection()).execute(_ENTRIES_NAMED[dialect], parameters)).all()
 
 
 async def last_received(session: AsyncSession, conversation_ids: Collection[str]) -> dict[str, int]:
     """The newest serverReceivedTimestamp of each conversation that has entries."""
-    if not conversation_ids:
-        return {}
-    query = (
-        select(ConversationEntry.conversation_id, func.max(ConversationEntry.server_received_timestamp))
-        .where(ConversationEntry.conversation_id.in_(set(conversation_ids)))
-        .group_by(ConversationEntry.conversation_id)
-    )
-    return {conversation_id: newest for conversation_id, newest in (await session.execute(query)).all()}
+    found: dict[str, int] = {}
+    connection = await session.connection()
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = await connection.execute(_LAST_RECEIVED, {"conversation_ids": ids[start : start + _CHUNK]})
+        found.update({conversation_id: newest for conversation_id, newest in rows.all()})
+    return found
 
 
 async def participants_in(session: AsyncSession, conversation_ids: Collection[str]) -> Sequence[Any]:
-    if not conversation_ids:
-        return []
-    query = select(
-        ConversationParticipant.id,
-        ConversationParticipant.conversation_id,
-        ConversationParticipant.participant_role,
-        ConversationParticipant.participant_key,
-    ).where(ConversationParticipant.conversation_id.in_(set(conversation_ids)))
-    return (await session.execute(query)).all()
+    rows: list[Any] = []
+    connection = await session.connection()
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows += (await connection.execute(_PARTICIPANTS_IN, {"conversation_ids": ids[start : start + _CHUNK]})).all()
+    return rows
 
 
 class BulkInsert:
@@ -186,7 +226,7 @@ _UPDATE_ENTRY = (
 async def update_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """``rows`` carry ``b_``-prefixed keys: the id and every updatable column."""
     if rows:
-        await session.execute(_UPDATE_ENTRY, rows)
+        await (await session.connection()).execute(_UPDATE_ENTRY, rows)
 
 
 async def insert_timeline(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
@@ -196,13 +236,13 @@ async def insert_timeline(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     if (await session.connection()).dialect.name != "sqlite":
         await lock_timeline(session)  # the batch's last statements: its ids follow commit order
         statement = insert(TIMELINE).returning(TIMELINE.c.id, sort_by_parameter_order=True)
-        return list((await session.execute(statement, rows)).scalars().all())
+        return list((await (await session.connection()).execute(statement, rows)).scalars().all())
     # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would insert row by row. The writer
     # holds SQLite's write lock, and a rowid key takes max + 1, so one executemany gives the next ids in order.
-    last = (await session.execute(select(func.max(TIMELINE.c.id)))).scalar() or 0
+    last = (await (await session.connection()).execute(select(func.max(TIMELINE.c.id)))).scalar() or 0
     await _insert_timeline(session, rows)
     query = select(TIMELINE.c.id).where(TIMELINE.c.id > last).order_by(TIMELINE.c.id)
-    ids = list((await session.execute(query)).scalars().all())
+    ids = list((await (await session.connection()).execute(query)).scalars().all())
     if len(ids) != len(rows):
         raise RuntimeError(f"timeline ids after {last}: expected {len(rows)}, found {len(ids)}")
     return ids

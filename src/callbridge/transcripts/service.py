@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from callbridge.auth.context import CallCenterContext
+from callbridge.auth.service import DeferredAuthorization, spent_if_refused
 from callbridge.config import Settings
 from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
@@ -106,24 +106,28 @@ def to_utterance(message: TranscriptMessage) -> Utterance:
 
 
 async def create_transcript(
-    state: AppState, context: CallCenterContext, actor: Actor, vendor_call_key: str, data: Any
+    state: AppState, auth: DeferredAuthorization, actor: Actor, vendor_call_key: str, data: Any
 ) -> None:
-    """One message for one call; 404 when the key names no call of this call center."""
-    if is_voice_call_id(vendor_call_key):
-        raise VendorCallKeyRequired(vendor_call_key)
-    message = parse_message(data, state.settings)
+    """One message for one call; 404 when the key names no call of this call center. The token's jti is
+    recorded in the message's transaction, or alone when the request is refused before it."""
+    async with spent_if_refused(auth):
+        if is_voice_call_id(vendor_call_key):
+            raise VendorCallKeyRequired(vendor_call_key)
+        message = parse_message(data, state.settings)
     keyed = KeyedUtterances(vendor_call_key, (to_utterance(message),))
-    job = IngestJob(context.call_center_id, actor, (keyed,))
+    job = IngestJob(auth.context.call_center_id, actor, (keyed,), auth.sighting)
     (outcome,) = (await submit(state, job, IngestOutcome)).entries
+    auth.recorded()
     if outcome.status is EntryStatus.not_found:
         raise VoiceCallNotFound(vendor_call_key)
 
 
 async def create_transcripts(
-    state: AppState, context: CallCenterContext, actor: Actor, data: Any
+    state: AppState, auth: DeferredAuthorization, actor: Actor, data: Any
 ) -> list[EntryOutcome]:
     """Messages for up to N calls; one outcome per entry, in request order."""
-    body = parse_bulk(data, state.settings)
+    async with spent_if_refused(auth):
+        body = parse_bulk(data, state.settings)
     refused: dict[int, EntryOutcome] = {}
     keyed = []
     for index, entry in enumerate(body.entries):
@@ -137,7 +141,10 @@ async def create_transcripts(
         keyed.append(KeyedUtterances(entry.vendor_call_key, tuple(to_utterance(m) for m in entry.messages)))
     written: list[EntryOutcome] = []
     if keyed:
-        job = IngestJob(context.call_center_id, actor, tuple(keyed))
+        job = IngestJob(auth.context.call_center_id, actor, tuple(keyed), auth.sighting)
         written = list((await submit(state, job, IngestOutcome)).entries)
+        auth.recorded()
+    else:
+        await auth.record_alone()
     taken = iter(written)
     return [refused[index] if index in refused else next(taken) for index in range(len(body.entries))]

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.auth.errors import TokenReplayed
+from callbridge.auth.replay import ReplayMemory, replay_memory
 from callbridge.kit.clock import Clock
 from callbridge.kit.state import AppState
 from callbridge.kit.writer import BatchWriter, Written
@@ -29,15 +31,43 @@ from callbridge.transcripts.jobs import (
 )
 from callbridge.transcripts.rules import describe_window, outside_window
 
-TranscriptWriter = BatchWriter[TranscriptJob, TranscriptResult]
+TranscriptWriter = BatchWriter[TranscriptJob, TranscriptResult | TokenReplayed]
 ResultT = TypeVar("ResultT", bound=TranscriptResult)
 
 
 class TranscriptHandler:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, replay: ReplayMemory) -> None:
         self._clock = clock
+        self._replay = replay
 
-    async def write(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> Written[TranscriptResult]:
+    async def write(
+        self, session: AsyncSession, jobs: Sequence[TranscriptJob]
+    ) -> Written[TranscriptResult | TokenReplayed]:
+        """The jobs' tokens first (a replayed one refuses its job, which is then not planned), then the jobs."""
+        refused = await self._judge_tokens(session, jobs)
+        written = await self._write_jobs(session, [job for index, job in enumerate(jobs) if index not in refused])
+        planned = iter(written.results)
+        results = [refused[index] if index in refused else next(planned) for index in range(len(jobs))]
+        return Written(results, written.events)
+
+    async def _judge_tokens(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> dict[int, TokenReplayed]:
+        pending = [
+            (index, job.sighting)
+            for index, job in enumerate(jobs)
+            if isinstance(job, IngestJob) and job.sighting is not None
+        ]
+        if not pending:
+            return {}
+        judged = await self._replay.write_sightings(session, [sighting for _, sighting in pending])
+        return {
+            index: result
+            for (index, _), result in zip(pending, judged.results, strict=True)
+            if isinstance(result, TokenReplayed)
+        }
+
+    async def _write_jobs(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> Written[TranscriptResult]:
+        if not jobs:
+            return Written([])
         batch = Batch(self._clock.now())
         # The messageIds each call (by key) or conversation may already hold: looked up per conversation.
         keys: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
@@ -165,7 +195,7 @@ def start_writer(state: AppState) -> TranscriptWriter:
     writer: TranscriptWriter = BatchWriter(
         state.database,
         state.broker,
-        TranscriptHandler(state.clock),
+        TranscriptHandler(state.clock, replay_memory(state.database)),
         max_batch_weight=state.settings.transcript_writer_batch_messages,
         max_queued_weight=state.settings.transcript_writer_queue_messages,
         name="transcripts",
@@ -182,7 +212,10 @@ def transcript_writer(state: AppState) -> TranscriptWriter:
 
 
 async def submit(state: AppState, job: TranscriptJob, expected: type[ResultT]) -> ResultT:
-    """Submit a job and await the commit of its batch."""
+    """Submit a job and await the commit of its batch; raises ``TokenReplayed`` when the job carried its
+    token's sighting and the token was refused."""
     result = await transcript_writer(state).submit(job, job.weight)
+    if isinstance(result, TokenReplayed):
+        raise result
     assert isinstance(result, expected)
     return result
