@@ -25,7 +25,7 @@ from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
 from callbridge.events.broker import Broker, InProcessBroker
 from callbridge.events.brokers import broker_from_url
 from callbridge.intelligence.endpoints import router as intelligence_router
-from callbridge.kit import rendering
+from callbridge.kit import collector, rendering
 from callbridge.kit.bodies import describe, documented_body_models
 from callbridge.kit.clock import Clock, SystemClock
 from callbridge.kit.db import Database
@@ -44,6 +44,7 @@ from callbridge.transcripts.connect import router as connect_router
 from callbridge.transcripts.endpoints import hot_routes as transcript_hot_routes
 from callbridge.transcripts.endpoints import router as transcripts_router
 from callbridge.transcripts.writer import start_writer as start_transcript_writer
+from callbridge.voice_calls.endpoints import hot_routes as voice_call_hot_routes
 from callbridge.voice_calls.endpoints import router as voice_calls_router
 
 log = structlog.get_logger()
@@ -52,8 +53,14 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, broker: Broker | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    broker: Broker | None = None,
+    server_process: bool = False,
 ) -> FastAPI:
+    """``server_process``: this app is the process's one server (``callbridge serve``), whose garbage collector
+    may be tuned once it has started."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -73,6 +80,8 @@ def create_app(
         state.routing_timer = start_routing_timer(state)
         event_metrics = EventMetrics(state.broker)
         forget_signals = notify_on_exit_signals(state.stopping)
+        if server_process:
+            collector.tune_for_server()
         try:
             yield
         finally:
@@ -103,7 +112,8 @@ def create_app(
     app.include_router(console_pages)
     app.mount(CONSOLE_STATIC_PATH, console_static_files(), name="console-static")
     app.include_router(connect_router, prefix="/services/data")
-    app.add_middleware(FastLane, routes=transcript_hot_routes)
+    # The hottest telephony writes skip FastAPI's per-request machinery (callbridge.kit.fastlane).
+    app.add_middleware(FastLane, routes=[*voice_call_hot_routes, *transcript_hot_routes])
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)
@@ -162,4 +172,4 @@ def serve_app() -> FastAPI:
     """The app ``callbridge serve`` runs in each worker process: logging configured first, then ``create_app``."""
     settings = get_settings()
     ops_logs.configure(settings)
-    return create_app(settings)
+    return create_app(settings, server_process=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from callbridge.auth.context import CallCenterContext
-from callbridge.auth.dependencies import authorize
+from callbridge.auth.dependencies import authorize, authorize_hot
 from callbridge.errors import error_responses
-from callbridge.kit.bodies import parse_body, request_body_openapi
-from callbridge.kit.http import actor_of, provider_name, slash_twins
-from callbridge.kit.state import app_state
+from callbridge.kit.bodies import parse_body, request_body_openapi, validate
+from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
+from callbridge.kit.http import actor_of, provider_name, slash_twins, telephony_actor
+from callbridge.kit.state import AppState, app_state
+from callbridge.kit.uow import Actor
 from callbridge.voice_calls import read, service, updates
 from callbridge.voice_calls.schemas import (
     Timeline,
@@ -42,9 +44,28 @@ async def create_voice_call(request: Request, context: CallCenterContext = Depen
     no parentVoiceCallId returns the existing id; with parentVoiceCallId it makes a new leg of the chain."""
     state = app_state(request)
     body = await parse_body(request, VoiceCallCreate, state.settings.max_body_bytes)
-    async with state.unit_of_work(actor_of(request)) as uow:
-        outcome = await service.create_voice_call(uow, context, body, provider_name(request))
+    return await _create(state, context, actor_of(request), body, provider_name(request))
+
+
+async def _create(
+    state: AppState, context: CallCenterContext, actor: Actor, body: VoiceCallCreate, provider: str | None
+) -> VoiceCallCreated:
+    async with state.unit_of_work(actor) as uow:
+        outcome = await service.create_voice_call(uow, context, body, provider)
     return VoiceCallCreated(voiceCallId=outcome.voice_call_id, errors=outcome.errors)
+
+
+async def _create_voice_call_hot(request: HotRequest) -> HotResponse:
+    """``POST /voiceCalls`` with a JSON body, in the fast lane (``callbridge.kit.fastlane``)."""
+    context = await authorize_hot(request)
+    body = validate(VoiceCallCreate, request.data)
+    provider = request.headers.get("telephony-provider-name")
+    actor = telephony_actor(request.method, request.path, provider)
+    created = await _create(request.state, context, actor, body, provider)
+    return HotResponse.json(created.model_dump(mode="json", by_alias=True))
+
+
+hot_routes = [HotRoute("POST", "/telephony/v1/voiceCalls", _create_voice_call_hot)]
 
 
 @route(
