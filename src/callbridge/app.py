@@ -44,6 +44,7 @@ from callbridge.transcripts.connect import router as connect_router
 from callbridge.transcripts.endpoints import hot_routes as transcript_hot_routes
 from callbridge.transcripts.endpoints import router as transcripts_router
 from callbridge.transcripts.writer import start_writer as start_transcript_writer
+from callbridge.voice_calls.creator import start_writer as start_create_writer
 from callbridge.voice_calls.endpoints import hot_routes as voice_call_hot_routes
 from callbridge.voice_calls.endpoints import router as voice_calls_router
 
@@ -77,6 +78,7 @@ def create_app(
             clock=clock or SystemClock(),
         )
         state.transcripts = start_transcript_writer(state)
+        state.voice_call_creates = start_create_writer(state)
         state.routing_timer = start_routing_timer(state)
         event_metrics = EventMetrics(state.broker)
         forget_signals = notify_on_exit_signals(state.stopping)
@@ -91,6 +93,7 @@ def create_app(
             metrics_process_exited()
             await stop_routing_timer(state.routing_timer)
             await state.transcripts.stop()
+            await state.voice_call_creates.stop()
             if own_broker is not None:
                 await own_broker.stop()
             await database.dispose()

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.events.broker import InProcessBroker
+from callbridge.kit.bulk import insert_timeline
 from callbridge.kit.clock import SystemClock
 from callbridge.kit.db import Database
 from callbridge.kit.uow import Actor, UnitOfWork
-from callbridge.transcripts.repository import insert_timeline
 
 CALL_CENTER = "0BZXX0000000001AAA"
 Committed = list[tuple[str, int]]

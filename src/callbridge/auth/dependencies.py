@@ -48,10 +48,3 @@ async def authorize_later_hot(request: HotRequest) -> DeferredAuthorization:
     raw = token_from_authorization(request.headers.get("authorization"))
     state = request.state
     return await authorize_deferred(raw, settings=state.settings, database=state.database, clock=state.clock)
-
-
-async def authorize_hot(request: HotRequest) -> CallCenterContext:
-    """``authorize`` for a fast-lane request (``callbridge.kit.fastlane``)."""
-    raw = token_from_authorization(request.headers.get("authorization"))
-    state = request.state
-    return await authorize_token(raw, settings=state.settings, database=state.database, clock=state.clock)

@@ -25,6 +25,8 @@ class AppState:
     # The transcript writer (callbridge.transcripts.writer), started by the lifespan; typed loosely so that
     # kit does not depend on a domain package.
     transcripts: BatchWriter[Any, Any] | None = None
+    # The create writer of POST /voiceCalls (callbridge.voice_calls.creator), likewise.
+    voice_call_creates: BatchWriter[Any, Any] | None = None
     # The routing timer (callbridge.routing.timers): expires offers, releases scheduled callbacks, retries.
     routing_timer: asyncio.Task[None] | None = None
     # Set when the server begins to stop: push streams tell their clients to reconnect and end.

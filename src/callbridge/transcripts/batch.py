@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.events.schemas import AnyEvent
 from callbridge.kit import ids
+from callbridge.kit.bulk import insert_timeline
 from callbridge.kit.uow import Actor
 from callbridge.transcripts import repository
 from callbridge.transcripts.events import timeline_recorded
@@ -280,5 +281,5 @@ class Batch:
         )
         for row, new in self.uploads:
             await repository.save_upload(session, row, new=new)
-        timeline_ids = await repository.insert_timeline(session, [t.row for t in self._timeline])
+        timeline_ids = await insert_timeline(session, [t.row for t in self._timeline])
         return [t.event(timeline_id) for t, timeline_id in zip(self._timeline, timeline_ids, strict=True)]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from callbridge.auth.context import CallCenterContext
-from callbridge.auth.dependencies import authorize, authorize_hot
-from callbridge.errors import error_responses
+from callbridge.auth.dependencies import authorize, authorize_later, authorize_later_hot
+from callbridge.auth.service import DeferredAuthorization, spent_if_refused
+from callbridge.errors import CallbridgeError, error_responses
 from callbridge.kit.bodies import parse_body, request_body_openapi, validate
 from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
 from callbridge.kit.http import actor_of, provider_name, slash_twins, telephony_actor
 from callbridge.kit.state import AppState, app_state
 from callbridge.kit.uow import Actor
-from callbridge.voice_calls import read, service, updates
+from callbridge.voice_calls import creator, read, service, updates
+from callbridge.voice_calls.creator import CreateJob
 from callbridge.voice_calls.schemas import (
     Timeline,
     UpdateAccepted,
@@ -39,29 +41,39 @@ route = slash_twins(router)
     responses=_WRITE_ERRORS,
     openapi_extra=request_body_openapi(VoiceCallCreate),
 )
-async def create_voice_call(request: Request, context: CallCenterContext = Depends(authorize)) -> VoiceCallCreated:
+async def create_voice_call(
+    request: Request, auth: DeferredAuthorization = Depends(authorize_later)
+) -> VoiceCallCreated:
     """Creates the call, its conversation and end-user participant. A repeat with the same vendorCallKey and
     no parentVoiceCallId returns the existing id; with parentVoiceCallId it makes a new leg of the chain."""
     state = app_state(request)
-    body = await parse_body(request, VoiceCallCreate, state.settings.max_body_bytes)
-    return await _create(state, context, actor_of(request), body, provider_name(request))
+    async with spent_if_refused(auth):
+        body = await parse_body(request, VoiceCallCreate, state.settings.max_body_bytes)
+    return await _create(state, auth, actor_of(request), body, provider_name(request))
 
 
 async def _create(
-    state: AppState, context: CallCenterContext, actor: Actor, body: VoiceCallCreate, provider: str | None
+    state: AppState, auth: DeferredAuthorization, actor: Actor, body: VoiceCallCreate, provider: str | None
 ) -> VoiceCallCreated:
-    async with state.unit_of_work(actor) as uow:
-        outcome = await service.create_voice_call(uow, context, body, provider)
+    """Checked here, written by the create writer with the token's jti (callbridge.voice_calls.creator)."""
+    async with spent_if_refused(auth):
+        prepared = service.prepare_create(auth.context, body)
+    job = CreateJob(auth.context, prepared, provider, actor, auth.sighting)
+    outcome = await creator.submit(state, job)
+    auth.recorded()
+    if isinstance(outcome, CallbridgeError):
+        raise outcome
     return VoiceCallCreated(voiceCallId=outcome.voice_call_id, errors=outcome.errors)
 
 
 async def _create_voice_call_hot(request: HotRequest) -> HotResponse:
     """``POST /voiceCalls`` with a JSON body, in the fast lane (``callbridge.kit.fastlane``)."""
-    context = await authorize_hot(request)
-    body = validate(VoiceCallCreate, request.data)
+    auth = await authorize_later_hot(request)
+    async with spent_if_refused(auth):
+        body = validate(VoiceCallCreate, request.data)
     provider = request.headers.get("telephony-provider-name")
     actor = telephony_actor(request.method, request.path, provider)
-    created = await _create(request.state, context, actor, body, provider)
+    created = await _create(request.state, auth, actor, body, provider)
     return HotResponse.json(created.model_dump(mode="json", by_alias=True))
 
 
