@@ -8,9 +8,12 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from callbridge.kit.clock import FrozenClock
-from callbridge.routing import engine
+from callbridge.kit.state import AppState
+from callbridge.kit.uow import Actor
+from callbridge.models import AgentState
+from callbridge.routing import engine, repository
 from callbridge.routing.timers import Tick
-from tests.routing.conftest import ALICE, BRUNO, CHEN, DANA, Console, Telephony
+from tests.routing.conftest import ALICE, ALICE_ID, BRUNO, CHEN, DANA, Console, Telephony
 from tests.voice_calls.conftest import CreateCall
 
 TickFn = Callable[[], Awaitable[Tick]]
@@ -258,3 +261,25 @@ async def test_a_long_eligible_list_is_filtered_as_the_pages_come(
     await telephony.omni_flow(await create_call(), {"fallbackQueue": "Support"})
     assert await console.offers(chen) == []
     assert len(await console.offers(bruno)) == 1
+
+
+async def test_waiting_work_nobody_has_room_for_gives_the_timer_nothing_to_do(
+    create_call: CreateCall, telephony: Telephony, console: Console, state: AppState, clock: FrozenClock
+) -> None:
+    """Alice's capacity is taken by one call and a second waits: a timer pass would offer nothing, so none is
+    due (it would hold the write lock for nothing); once she has room again, the waiting call is due."""
+
+    async def due() -> bool:
+        async with state.database.read_session() as session:
+            return await repository.anything_due(session, clock.now())
+
+    alice = await console.available(ALICE)
+    await telephony.omni_flow(await create_call(), {"fallbackQueue": "Support"})
+    await console.take(alice)
+    await telephony.omni_flow(await create_call(vendorCallKey="second"), {"fallbackQueue": "Support"})
+    assert not await due()
+    async with state.unit_of_work(Actor("test")) as uow:  # room again, without the close's own dispatch
+        agent_state = await uow.session.get(AgentState, ALICE_ID)
+        assert agent_state is not None
+        agent_state.capacity_used = 0
+    assert await due()

@@ -251,7 +251,9 @@ async def due_scheduled(session: AsyncSession, now: datetime) -> Sequence[Pendin
 
 async def anything_due(session: AsyncSession, now: datetime) -> bool:
     """Whether a timer pass has anything to do: an offer past its push timeout, a scheduled routing whose
-    time has come, or a waiting routing in an org where someone is Available (three indexed probes)."""
+    time has come, or a waiting routing in an org where an Available agent has capacity left (three indexed
+    probes). Waiting work that no agent has room for is not due: a pass would try it against every agent
+    and offer nothing, holding the write lock while requests wait (the tail of omniFlow's latency)."""
     offer = select(AgentWork.id).where(
         AgentWork.status == OFFERED, AgentWork.expires_at.is_not(None), AgentWork.expires_at <= now
     )
@@ -261,10 +263,12 @@ async def anything_due(session: AsyncSession, now: datetime) -> bool:
     waiting = (
         select(PendingServiceRouting.id)
         .join(AgentState, AgentState.org_id == PendingServiceRouting.org_id)
+        .join(Agent, Agent.user_id == AgentState.user_id)
         .where(
             PendingServiceRouting.is_ready_for_routing.is_(True),
             PendingServiceRouting.offer_id.is_(None),
             AgentState.status == "Available",
+            AgentState.capacity_used < Agent.capacity,
         )
     )
     for probe in (offer, scheduled, waiting):
