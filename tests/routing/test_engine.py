@@ -4,16 +4,17 @@ priority, skills and presence. Time is a frozen clock; the timer is ticked by ha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from callbridge.kit.clock import FrozenClock
 from callbridge.kit.state import AppState
-from callbridge.kit.uow import Actor
+from callbridge.kit.uow import Actor, UnitOfWork
 from callbridge.models import AgentState
 from callbridge.routing import engine, repository
 from callbridge.routing.timers import Tick
-from tests.routing.conftest import ALICE, ALICE_ID, BRUNO, CHEN, DANA, Console, Telephony
+from tests.routing.conftest import ALICE, ALICE_ID, BRUNO, CHEN, CHEN_ID, DANA, Console, Telephony
 from tests.voice_calls.conftest import CreateCall
 
 TickFn = Callable[[], Awaitable[Tick]]
@@ -283,3 +284,63 @@ async def test_waiting_work_nobody_has_room_for_gives_the_timer_nothing_to_do(
         assert agent_state is not None
         agent_state.capacity_used = 0
     assert await due()
+
+
+async def test_a_pass_that_offered_nothing_is_not_repeated_until_something_moves(
+    create_call: CreateCall,
+    telephony: Telephony,
+    console: Console,
+    state: AppState,
+    tick: TickFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chen is Available with room but not in Support, so a waiting Support call is due and a pass offers
+    nothing. The next passes skip the waiting work (each would try it against every agent again) until the
+    agents' room changes, here as another process's commit would change it."""
+    passes: list[str] = []
+    real_dispatch = engine.dispatch
+
+    async def counted(uow: UnitOfWork, org_id: str, **kwargs: Any) -> int:
+        passes.append(org_id)
+        return await real_dispatch(uow, org_id, **kwargs)
+
+    monkeypatch.setattr(engine, "dispatch", counted)
+    await console.available(CHEN)
+    await telephony.omni_flow(await create_call(), {"fallbackQueue": "Support"})
+    passes.clear()
+    assert await tick() == Tick(0, 0, 0)
+    assert len(passes) == 1
+    assert await tick() == Tick(0, 0, 0)
+    assert await tick() == Tick(0, 0, 0)
+    assert len(passes) == 1
+    async with state.unit_of_work(Actor("test")) as uow:
+        chen = await uow.session.get(AgentState, CHEN_ID)
+        assert chen is not None
+        chen.capacity_used += 10
+    assert await tick() == Tick(0, 0, 0)
+    assert len(passes) == 2
+
+
+async def test_a_dispatch_tries_each_kind_of_waiting_work_once_when_nobody_can_take_it(
+    create_call: CreateCall,
+    telephony: Telephony,
+    console: Console,
+    state: AppState,
+    tick: TickFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three Support calls and a Spanish call wait while only Chen (Sales) is Available: one search for an
+    agent per kind of work, not per call, and the result is the same (nothing offered)."""
+    searches: list[str | None] = []
+    real_hold_first = engine._hold_first
+
+    async def counted(uow: UnitOfWork, psr: Any, exclude: list[str]) -> tuple[str, str] | None:
+        searches.append(psr.queue_name)
+        return await real_hold_first(uow, psr, exclude)
+
+    for queue, key in [("Support", "s1"), ("Support", "s2"), ("Spanish", "e1"), ("Support", "s3")]:
+        await telephony.omni_flow(await create_call(vendorCallKey=key), {"fallbackQueue": queue})
+    await console.available(CHEN)
+    monkeypatch.setattr(engine, "_hold_first", counted)
+    assert await tick() == Tick(0, 0, 0)
+    assert sorted(searches) == ["Spanish", "Support"]

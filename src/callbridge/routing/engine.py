@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, update
 
@@ -138,9 +138,15 @@ async def _hold_first(uow: UnitOfWork, psr: PendingServiceRouting, exclude: list
 
 
 async def try_offer(uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: bool = False) -> AgentWork | None:
-    """Offer a waiting PSR to one eligible agent; None when nobody can take it or it was taken meanwhile.
+    """Offer a waiting PSR to one eligible agent; None when nobody can take it or it was taken meanwhile."""
+    offered = await _offer(uow, psr, new_round=new_round)
+    return offered if isinstance(offered, AgentWork) else None
 
-    Capacity is held first, then the PSR is claimed (``WHERE offer_id IS NULL``); a lost claim gives the
+
+async def _offer(
+    uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: bool
+) -> AgentWork | Literal["nobody", "taken"]:
+    """Capacity is held first, then the PSR is claimed (``WHERE offer_id IS NULL``); a lost claim gives the
     capacity back."""
     session = uow.session
     passed_over = [str(user) for user in psr.declined_by]
@@ -150,12 +156,12 @@ async def try_offer(uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: b
         chosen = await _hold_first(uow, psr, [])
         passed_over = []
     if chosen is None:
-        return None
+        return "nobody"
     user_id, username = chosen
     work_id = ids.new_id(AGENT_WORK)
     if not await repository.claim_psr(session, psr.id, work_id, user_id, passed_over):
         await release_capacity(uow, user_id, psr.capacity_weight)
-        return None
+        return "taken"
     now = uow.clock.now()
     expires_at = now + timedelta(seconds=psr.push_timeout) if psr.push_timeout else None
     work = AgentWork(
@@ -193,15 +199,38 @@ async def try_offer(uow: UnitOfWork, psr: PendingServiceRouting, *, new_round: b
 
 
 async def dispatch(uow: UnitOfWork, org_id: str, *, new_round: bool = False, limit: int = 50) -> int:
-    """Offer waiting PSRs of an org, by priority then age, while agents can take them; how many were offered."""
+    """Offer waiting PSRs of an org, by priority then age, while agents can take them; how many were offered.
+
+    A dispatch only takes capacity, so once a PSR found nobody, a later one asking for the same agents
+    (queue, skills, weight, preferred agent, passed-over agents) finds nobody either and is not tried."""
     waiting = await repository.waiting_psrs(uow.session, org_id, limit)
     if len(waiting) > 2 and not await repository.anyone_available(uow.session, org_id):
         return 0  # a long queue and nobody to take it: spare a query per waiting PSR
     offered = 0
+    nobody_for: set[tuple[Any, ...]] = set()
     for psr in waiting:
-        if await try_offer(uow, psr, new_round=new_round) is not None:
+        asks = _asks_for(psr)
+        if asks in nobody_for:
+            continue
+        outcome = await _offer(uow, psr, new_round=new_round)
+        if isinstance(outcome, AgentWork):
             offered += 1
+        elif outcome == "nobody":
+            nobody_for.add(asks)
     return offered
+
+
+def _asks_for(psr: PendingServiceRouting) -> tuple[Any, ...]:
+    """Everything that decides which agents a PSR may be offered to."""
+    return (
+        psr.routing_type,
+        psr.queue_name if psr.routing_type == "QueueBased" else None,
+        frozenset(psr.skills.items()),
+        psr.capacity_weight,
+        psr.preferred_user_id,
+        psr.is_preferred_user_required,
+        frozenset(str(user) for user in psr.declined_by),
+    )
 
 
 async def end_offer(uow: UnitOfWork, work: AgentWork, status: WorkStatus, reason: str, *, pass_over: bool) -> bool:

@@ -254,12 +254,11 @@ async def anything_due(session: AsyncSession, now: datetime) -> bool:
     time has come, or a waiting routing in an org where an Available agent has capacity left (three indexed
     probes). Waiting work that no agent has room for is not due: a pass would try it against every agent
     and offer nothing, holding the write lock while requests wait (the tail of omniFlow's latency)."""
-    offer = select(AgentWork.id).where(
-        AgentWork.status == OFFERED, AgentWork.expires_at.is_not(None), AgentWork.expires_at <= now
-    )
-    scheduled = select(PendingServiceRouting.id).where(
-        PendingServiceRouting.is_ready_for_routing.is_(False), PendingServiceRouting.ready_at <= now
-    )
+    return await expiry_due(session, now) or await waiting_with_room(session)
+
+
+async def waiting_with_room(session: AsyncSession) -> bool:
+    """Whether a routing waits in an org where an Available agent has capacity left."""
     waiting = (
         select(PendingServiceRouting.id)
         .join(AgentState, AgentState.org_id == PendingServiceRouting.org_id)
@@ -271,10 +270,51 @@ async def anything_due(session: AsyncSession, now: datetime) -> bool:
             AgentState.capacity_used < Agent.capacity,
         )
     )
-    for probe in (offer, scheduled, waiting):
+    return (await session.scalars(waiting.limit(1))).first() is not None
+
+
+async def expiry_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether an offer is past its push timeout or a scheduled routing's time has come (what a pass does
+    besides offering waiting work)."""
+    offer = select(AgentWork.id).where(
+        AgentWork.status == OFFERED, AgentWork.expires_at.is_not(None), AgentWork.expires_at <= now
+    )
+    scheduled = select(PendingServiceRouting.id).where(
+        PendingServiceRouting.is_ready_for_routing.is_(False), PendingServiceRouting.ready_at <= now
+    )
+    for probe in (offer, scheduled):
         if (await session.scalars(probe.limit(1))).first() is not None:
             return True
     return False
+
+
+class WaitingState(NamedTuple):
+    """What decides whether a pass over waiting work can offer anything: the waiting routings and the room of
+    the Available agents. A pass that offered nothing offers nothing again until one of these moves."""
+
+    waiting: int
+    available: int
+    free_capacity: int
+    last_idle_since: datetime | None
+
+
+async def waiting_state(session: AsyncSession) -> WaitingState:
+    waiting = select(func.count(PendingServiceRouting.id)).where(
+        PendingServiceRouting.is_ready_for_routing.is_(True), PendingServiceRouting.offer_id.is_(None)
+    )
+    room = (
+        select(
+            func.count(AgentState.user_id),
+            func.coalesce(func.sum(Agent.capacity - AgentState.capacity_used), 0),
+            func.max(AgentState.idle_since),
+        )
+        .join(Agent, Agent.user_id == AgentState.user_id)
+        .where(AgentState.status == "Available")
+    )
+    connection = await session.connection()
+    count = (await connection.execute(waiting)).scalar_one()
+    available, free, last_idle = (await connection.execute(room)).one()
+    return WaitingState(int(count), int(available), int(free), last_idle)
 
 
 async def orgs_with_waiting_work(session: AsyncSession) -> Sequence[str]:

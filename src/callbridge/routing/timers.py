@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from dataclasses import dataclass
 
 import structlog
 
-from callbridge.kit.db import is_unavailable
+from callbridge.kit.db import Database, is_unavailable
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor, UnitOfWork
 from callbridge.routing import engine, repository
@@ -27,22 +28,38 @@ class Tick:
     offered: int
 
 
-async def _tick(uow: UnitOfWork) -> Tick:
+async def _tick(uow: UnitOfWork) -> tuple[Tick, repository.WaitingState]:
+    """The pass, and the waiting work as it found it (in the same transaction)."""
+    found = await repository.waiting_state(uow.session)
     released = await engine.release_scheduled(uow)
     expired = await engine.expire_due(uow)
     offered = 0
     for org_id in await repository.orgs_with_waiting_work(uow.session):
         offered += await engine.dispatch(uow, org_id, new_round=True)
-    return Tick(released, expired, offered)
+    return Tick(released, expired, offered), found
+
+
+# Per database: the waiting work and agents' room as the last pass that offered nothing left them.
+_fruitless: weakref.WeakKeyDictionary[Database, repository.WaitingState] = weakref.WeakKeyDictionary()
 
 
 async def tick(state: AppState) -> Tick:
-    """One pass at ``state.clock.now()``; tests call it directly with a frozen clock. A read-only probe
-    first, so an idle server never takes the write lock for nothing."""
+    """One pass at ``state.clock.now()``; tests call it directly with a frozen clock. Read-only probes first,
+    so an idle server never takes the write lock for nothing; nor does one whose waiting work is as the last
+    pass that offered nothing left it (that pass tried every waiting routing, holding the write lock
+    meanwhile): any offer made or ended, capacity freed, agent available or routing added moves the probe."""
     async with state.database.read_session() as session:
-        if not await repository.anything_due(session, state.clock.now()):
+        expiry = await repository.expiry_due(session, state.clock.now())
+        if not expiry and not await repository.waiting_with_room(session):
             return Tick(0, 0, 0)
-    return await in_unit_of_work(state, ACTOR, _tick)
+        if not expiry and _fruitless.get(state.database) == await repository.waiting_state(session):
+            return Tick(0, 0, 0)
+    result, found = await in_unit_of_work(state, ACTOR, _tick)
+    if result == Tick(0, 0, 0):
+        _fruitless[state.database] = found
+    else:
+        _fruitless.pop(state.database, None)
+    return result
 
 
 async def _run(state: AppState, interval: float) -> None:
