@@ -12,7 +12,7 @@ from callbridge.kit.clock import FrozenClock
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor, UnitOfWork
 from callbridge.models import AgentState
-from callbridge.routing import engine, repository
+from callbridge.routing import engine, repository, timers
 from callbridge.routing.timers import Tick
 from tests.routing.conftest import ALICE, ALICE_ID, BRUNO, CHEN, CHEN_ID, DANA, Console, Telephony
 from tests.voice_calls.conftest import CreateCall
@@ -344,3 +344,23 @@ async def test_a_dispatch_tries_each_kind_of_waiting_work_once_when_nobody_can_t
     monkeypatch.setattr(engine, "_hold_first", counted)
     assert await tick() == Tick(0, 0, 0)
     assert sorted(searches) == ["Spanish", "Support"]
+
+
+async def test_a_pass_expires_a_bounded_number_of_offers_the_next_ones_the_rest(
+    create_call: CreateCall,
+    telephony: Telephony,
+    console: Console,
+    clock: FrozenClock,
+    tick: TickFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With room for one expiry per pass, three offers past their push timeout take three passes, oldest
+    first: no pass holds the write lock (and the event loop) for all of them at once."""
+    monkeypatch.setattr(timers, "EXPIRE_PER_PASS", 1)
+    for agent in (ALICE, BRUNO, DANA):
+        await console.available(agent)
+    for key in ("x1", "x2", "x3"):
+        await telephony.omni_flow(await create_call(vendorCallKey=key), {"fallbackQueue": "Support"})
+        clock.advance(seconds=1)
+    clock.advance(seconds=20)
+    assert [(await tick()).expired for _ in range(4)] == [1, 1, 1, 0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,6 +137,21 @@ def _keyed(keys: Collection[JtiKey]) -> Any:
     )
 
 
+def _remember_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(SEEN_TOKEN_IDS)
+    return upsert.on_conflict_do_update(
+        index_elements=[SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti],
+        set_={"token_sha256": upsert.excluded.token_sha256, "expires_at": upsert.excluded.expires_at},
+        where=SEEN_TOKEN_IDS.c.expires_at <= bindparam("now", type_=SEEN_TOKEN_IDS.c.expires_at.type),
+    ).returning(SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti)
+
+
+# Built once per dialect: each build makes the ``excluded`` alias, whose reference cycles only the garbage
+# collector frees.
+_REMEMBER = {dialect: _remember_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 async def insert_new_seen_token_ids(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> set[JtiKey]:
     """Insert the rows whose ``(call_center_id, jti)`` is not remembered yet (by anyone: the primary key decides
     between processes), or remembered only until a time already past (that row is replaced), and skip the
@@ -144,14 +159,8 @@ async def insert_new_seen_token_ids(session: AsyncSession, rows: list[dict[str, 
     if not rows:
         return set()
     connection = await session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    upsert = insert(SEEN_TOKEN_IDS)
-    statement = upsert.on_conflict_do_update(
-        index_elements=[SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti],
-        set_={"token_sha256": upsert.excluded.token_sha256, "expires_at": upsert.excluded.expires_at},
-        where=SEEN_TOKEN_IDS.c.expires_at <= now,
-    ).returning(SEEN_TOKEN_IDS.c.call_center_id, SEEN_TOKEN_IDS.c.jti)
-    result = await connection.execute(statement, rows)
+    statement = _REMEMBER[connection.dialect.name]
+    result = await connection.execute(statement, [{**row, "now": now} for row in rows])
     return {(call_center_id, jti) for call_center_id, jti in result.all()}
 
 

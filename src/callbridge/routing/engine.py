@@ -371,10 +371,10 @@ async def remove_psr(uow: UnitOfWork, psr: PendingServiceRouting, reason: str) -
     return await changed(uow.session, removed) == 1
 
 
-async def expire_due(uow: UnitOfWork) -> int:
-    """Expire offers whose push timeout passed; how many."""
+async def expire_due(uow: UnitOfWork, limit: int = 500) -> int:
+    """Expire offers whose push timeout passed, at most ``limit`` of them (the oldest); how many."""
     expired = 0
-    for work in await repository.due_offers(uow.session, uow.clock.now()):
+    for work in await repository.due_offers(uow.session, uow.clock.now(), limit):
         reason = f"not accepted within the push timeout of {work.routing.get('pushTimeout')} s"
         if await end_offer(uow, work, WorkStatus.timed_out, reason, pass_over=True):
             expired += 1
