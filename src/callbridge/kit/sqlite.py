@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -27,6 +28,8 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 # Pages the WAL may grow by between two checkpoints (SQLite's own automatic checkpoint is at 1,000 pages).
 CHECKPOINT_PAGES = 1000
+# And the longest time between two checkpoints while commits happen.
+CHECKPOINT_SECONDS = 1.0
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -151,22 +154,31 @@ class InlineCursor:
 
 
 class Checkpointer:
-    """Checkpoints one database file's WAL on a worker thread, after ``CHECKPOINT_PAGES`` commits (a cheap proxy
-    for pages written: each commit writes at least one), at most one at a time."""
+    """Checkpoints one database file's WAL on a worker thread, at most one at a time: after ``CHECKPOINT_PAGES``
+    commits (a cheap proxy for pages written: each commit writes at least one), or once ``CHECKPOINT_SECONDS``
+    have passed since the last one with commits in between. Group commit makes commits few and large, so a
+    count alone let the WAL grow by a hundred megabytes between checkpoints, each then a long burst of I/O
+    that stalled the requests of its moment; a time bound keeps every checkpoint small."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, ticker: Callable[[], float] = time.monotonic) -> None:
         self._path = path
+        self._ticker = ticker
         self._commits = 0
+        self._last = ticker()
         self._running: asyncio.Future[None] | None = None
 
     def committed(self) -> None:
         self._commits += 1
-        if self._commits >= CHECKPOINT_PAGES and (self._running is None or self._running.done()):
-            self._commits = 0
+        if self._running is not None and not self._running.done():
+            return
+        now = self._ticker()
+        if self._commits >= CHECKPOINT_PAGES or now - self._last >= CHECKPOINT_SECONDS:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 return
+            self._commits = 0
+            self._last = now
             self._running = loop.run_in_executor(None, self._checkpoint)
 
     def _checkpoint(self) -> None:
