@@ -48,7 +48,7 @@ def pool_sizes(seconds: float) -> dict[str, int]:
     """Tokens per pool: room for one and a half times each target rate (a pool that runs out is reported)."""
     window = seconds + 1  # a one-second warm-up before each measured run
     return {
-        "create": int(1_500 * window),
+        "create": int(3_500 * window),
         "setup": TRANSCRIPT_CALLS + OMNIFLOW_CALLS,
         "memory": 8_000,
         "single": int(6_000 * window),

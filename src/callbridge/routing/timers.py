@@ -23,8 +23,8 @@ ACTOR = Actor(name="routing-engine")
 # A pass holds the write lock and the event loop while it works: it expires at most this many offers and
 # looks at this many waiting routings per org, and when there was more, the next pass follows at once,
 # with requests served in between (a thousand offers expiring together once stalled pushes ~100 ms).
-EXPIRE_PER_PASS = 10
-DISPATCH_PER_PASS = 20
+EXPIRE_PER_PASS = 5
+DISPATCH_PER_PASS = 10
 BETWEEN_BUSY_PASSES = 0.005
 
 
