@@ -34,10 +34,10 @@ from callbridge.kit.db import Base
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
 from callbridge.kit.writer import BatchWriter, Written
-from callbridge.models import Conversation, ConversationParticipant, VoiceCall
+from callbridge.models import VoiceCall
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound
-from callbridge.voice_calls.service import CreateOutcome, PreparedCreate
+from callbridge.voice_calls.service import CreateOutcome, PreparedCreate, new_conversation
 from callbridge.voice_calls.state import snapshot
 from callbridge.voice_calls.vocabulary import CallDisposition, CallType
 
@@ -121,19 +121,8 @@ class _Batch:
         warnings: list[str] = []
         notes = list(prepared.notes)
         if parent is None:
-            conversation = Conversation(
-                id=ids.new_id(ids.CONVERSATION),
-                call_center_id=context.call_center_id,
-                conversation_identifier=body.vendor_call_key,
-                start_time=body.start_time,
-            )
-            end_user = ConversationParticipant(
-                id=ids.new_id(ids.CONVERSATION_PARTICIPANT),
-                conversation_id=conversation.id,
-                participant_role="EndUser",
-                participant_key="END_USER",
-                participant_display_name=prepared.end_user_key,
-                joined_time=body.start_time,
+            conversation, end_user = new_conversation(
+                context.call_center_id, body.vendor_call_key, body.start_time, prepared.end_user_key
             )
             self.rows += [conversation, end_user]
             conversation_id = conversation.id

@@ -4,9 +4,12 @@ writing is the create writer's (``callbridge.voice_calls.creator``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.errors import InvalidRequest
+from callbridge.kit import ids
+from callbridge.models import Conversation, ConversationParticipant
 from callbridge.voice_calls.errors import CallCenterMismatch
 from callbridge.voice_calls.schemas import WEBRTC_DEFAULT, VoiceCallCreate
 from callbridge.voice_calls.vocabulary import (
@@ -29,6 +32,27 @@ class CreateOutcome:
     def errors(self) -> list[str] | str:
         """Salesforce's shape: ``[]`` on success, one string when the call was created despite problems."""
         return PARTIAL_ERRORS_PREFIX + "; ".join(self.warnings) if self.warnings else []
+
+
+def new_conversation(
+    call_center_id: str, identifier: str, start: datetime, end_user: str | None
+) -> tuple[Conversation, ConversationParticipant]:
+    """A first leg's conversation and its end-user participant (``end_user``: the customer's number or key)."""
+    conversation = Conversation(
+        id=ids.new_id(ids.CONVERSATION),
+        call_center_id=call_center_id,
+        conversation_identifier=identifier,
+        start_time=start,
+    )
+    participant = ConversationParticipant(
+        id=ids.new_id(ids.CONVERSATION_PARTICIPANT),
+        conversation_id=conversation.id,
+        participant_role="EndUser",
+        participant_key="END_USER",
+        participant_display_name=end_user,
+        joined_time=start,
+    )
+    return conversation, participant
 
 
 def check_call_center(given: str | None, context: CallCenterContext) -> None:

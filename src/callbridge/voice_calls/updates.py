@@ -10,12 +10,12 @@ from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
 from callbridge.kit.times import isoformat_z
 from callbridge.kit.uow import UnitOfWork
-from callbridge.models import Conversation, ConversationParticipant, VoiceCall, VoiceCallRecording
+from callbridge.models import VoiceCall, VoiceCallRecording
 from callbridge.routing import hooks as routing_hooks
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
-from callbridge.voice_calls.service import check_call_center
+from callbridge.voice_calls.service import check_call_center, new_conversation
 from callbridge.voice_calls.state import snapshot
 from callbridge.voice_calls.vocabulary import (
     CALL_ORIGINS,
@@ -144,24 +144,10 @@ async def _create_missing_call(
             raise ParentVoiceCallNotFound("parentCallIdentifier", body.parent_call_identifier)
     start = body.start_time or now
     if parent is None:
-        conversation = Conversation(
-            id=ids.new_id(ids.CONVERSATION),
-            call_center_id=context.call_center_id,
-            conversation_identifier=vendor_call_key,
-            start_time=start,
-        )
-        session.add(conversation)
         customer = body.from_number if call_type != CallType.outbound else body.to_number
-        session.add(
-            ConversationParticipant(
-                id=ids.new_id(ids.CONVERSATION_PARTICIPANT),
-                conversation_id=conversation.id,
-                participant_role="EndUser",
-                participant_key="END_USER",
-                participant_display_name=customer,
-                joined_time=start,
-            )
-        )
+        conversation, end_user = new_conversation(context.call_center_id, vendor_call_key, start, customer)
+        session.add(conversation)
+        session.add(end_user)
         conversation_id = conversation.id
     else:
         conversation_id = parent.conversation_id
