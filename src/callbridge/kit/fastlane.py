@@ -2,8 +2,8 @@
 
 A trivial FastAPI route costs this server about 110 µs of CPU, a bare ASGI answer about 20 µs
 (docs/benchmarks.md); at thousands of transcript POSTs per second that difference is most of a core. So a
-``HotRoute`` takes the requests it is sure of: its method and path, a JSON body that decodes to an object and
-fits the size limit. It then runs the *same* handler code as the FastAPI endpoint (authorization, validation,
+``HotRoute`` takes the requests it is sure of: its method and path, and a JSON body that decodes and fits the
+size limit. It then runs the *same* handler code as the FastAPI endpoint (authorization, validation,
 the writer), and errors are rendered by the same functions as the app's exception handlers.
 
 Anything else (XML, a body that is not JSON, too large, a disconnect while reading) goes to FastAPI untouched:
