@@ -56,9 +56,12 @@ def callbridge(*args: str, env: dict[str, str], cwd: Path) -> str:
 
 
 class Server:
-    """``with Server(env, cwd) as server``: serving on ``server.url`` until the block ends."""
+    """``with Server(env, cwd) as server``: serving on ``server.url`` until the block ends. With ``workers``
+    above 1 (``callbridge serve --workers N``), ready once ``/readyz`` answers and a second more for the
+    other workers to finish starting."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, workers: int = 1) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {**env, "CALLBRIDGE_LOG_LEVEL": "warning"}
@@ -73,24 +76,24 @@ class Server:
 
     def __enter__(self) -> Server:
         log = self._log.open("ab")
-        self._process = subprocess.Popen(
-            [str(BIN / "callbridge"), "serve", "--port", str(self.port), "--graceful-timeout", "2"],
-            env=self._env,
-            cwd=self._cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        command = [str(BIN / "callbridge"), "serve", "--port", str(self.port), "--graceful-timeout", "2"]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+        self._process = subprocess.Popen(command, env=self._env, cwd=self._cwd, stdout=log, stderr=subprocess.STDOUT)
+        ready = "/healthz" if self.workers == 1 else "/readyz"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self._log.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                with urllib.request.urlopen(f"{self.url}{ready}", timeout=1) as response:
                     if response.status == 200:
+                        if self.workers > 1:
+                            time.sleep(1)  # the other workers finish starting
                         return self
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("the server did not answer /healthz within 30 s")
+        raise RuntimeError(f"the server did not answer {ready} within 30 s")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -13,10 +13,7 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bench import contact_center, report
 from bench.run import CONNECTIONS, RESULTS, TRANSCRIPT_CALLS, postgres_database, python_client
-from bench.server import BIN, Server, callbridge, cpu_seconds
+from bench.server import Server, callbridge, cpu_seconds
 from bench.tokens import mint_pools
 from bench.wrk import pause, run_wrk
 from callbridge.auth.certificates import new_key_pair
@@ -35,37 +32,6 @@ SETUPS = (
     ("1 worker, PostgreSQL broker", 1, "postgresql"),
     ("2 workers, PostgreSQL broker", 2, "postgresql"),
 )
-
-
-class WorkersServer(Server):
-    """``callbridge serve --workers N``; ready once ``/healthz`` answers (each worker starts its own app)."""
-
-    def __init__(self, env: dict[str, str], cwd: Path, workers: int) -> None:
-        super().__init__(env, cwd)
-        self.workers = workers
-
-    def __enter__(self) -> WorkersServer:
-        log = self._log.open("ab")
-        command = [str(BIN / "callbridge"), "serve", "--port", str(self.port), "--graceful-timeout", "2"]
-        self._process = subprocess.Popen(
-            [*command, "--workers", str(self.workers)],
-            env=self._env,
-            cwd=self._cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self._log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
-                    if response.status == 200:
-                        time.sleep(1)  # the other workers finish starting
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server was not ready within 30 s")
 
 
 def tree_cpu(pid: int) -> float:
@@ -89,7 +55,7 @@ def measure(name: str, workers: int, broker: str | None, server_url: str, second
             env["CALLBRIDGE_BROKER_URL"] = make_url(url).set(drivername="postgresql").render_as_string(False)
         callbridge("migrate", env=env, cwd=directory)
         callbridge("apply", "-f", str(config), env=env, cwd=directory)
-        with WorkersServer(env, directory, workers) as server:
+        with Server(env, directory, workers) as server:
             pause(1)
             python_client(server, "--tokens", str(pools["setup"]), "--prefix", "t-", "--create", str(TRANSCRIPT_CALLS))
             params: dict[str, str | int | Path] = {
