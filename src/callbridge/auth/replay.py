@@ -92,7 +92,7 @@ async def look_up(session: AsyncSession, verified: VerifiedToken, settings: Sett
 @dataclass(frozen=True)
 class PendingSighting:
     """One presentation of a token with a jti, to judge and (if first) record: by the replay memory's own
-    writer, or inside another writer's transaction (``ReplayMemory.write_sightings``)."""
+    writer, or inside another writer's transaction (``ReplayMemory.refused_sightings``)."""
 
     verified: VerifiedToken
     policy: JtiPolicy
@@ -192,12 +192,21 @@ class ReplayMemory:
         expires_at = datetime.fromtimestamp(verified.claims.exp, UTC) + timedelta(seconds=settings.clock_skew_seconds)
         return PendingSighting(verified, settings.jti_policy, now, expires_at)
 
-    async def write_sightings(
-        self, session: AsyncSession, sightings: Sequence[PendingSighting]
-    ) -> Written[SightingResult]:
-        """Judge and record sightings inside the caller's transaction: a writer that commits a request's work
-        records its jti in the same commit (one transaction instead of two per batch)."""
-        return await self._handler.write(session, sightings)
+    async def refused_sightings(
+        self, session: AsyncSession, sightings: Sequence[PendingSighting | None]
+    ) -> dict[int, TokenReplayed]:
+        """Judge and record sightings inside the caller's transaction, one per job of a writer's batch (None
+        where a job has nothing to record), so the jti commits with the request's work (one transaction
+        instead of two per batch); the refusal of each job whose token is replayed, by its index."""
+        pending = [(index, sighting) for index, sighting in enumerate(sightings) if sighting is not None]
+        if not pending:
+            return {}
+        judged = await self._handler.write(session, [sighting for _, sighting in pending])
+        return {
+            index: result
+            for (index, _), result in zip(pending, judged.results, strict=True)
+            if isinstance(result, TokenReplayed)
+        }
 
     async def record(self, verified: VerifiedToken, settings: Settings, now: datetime) -> Sighting:
         """Judge a verified token against the memory and record its jti's first sighting; answers once that is

@@ -44,26 +44,12 @@ class TranscriptHandler:
         self, session: AsyncSession, jobs: Sequence[TranscriptJob]
     ) -> Written[TranscriptResult | TokenReplayed]:
         """The jobs' tokens first (a replayed one refuses its job, which is then not planned), then the jobs."""
-        refused = await self._judge_tokens(session, jobs)
+        sightings = [job.sighting if isinstance(job, IngestJob) else None for job in jobs]
+        refused = await self._replay.refused_sightings(session, sightings)
         written = await self._write_jobs(session, [job for index, job in enumerate(jobs) if index not in refused])
         planned = iter(written.results)
         results = [refused[index] if index in refused else next(planned) for index in range(len(jobs))]
         return Written(results, written.events)
-
-    async def _judge_tokens(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> dict[int, TokenReplayed]:
-        pending = [
-            (index, job.sighting)
-            for index, job in enumerate(jobs)
-            if isinstance(job, IngestJob) and job.sighting is not None
-        ]
-        if not pending:
-            return {}
-        judged = await self._replay.write_sightings(session, [sighting for _, sighting in pending])
-        return {
-            index: result
-            for (index, _), result in zip(pending, judged.results, strict=True)
-            if isinstance(result, TokenReplayed)
-        }
 
     async def _write_jobs(self, session: AsyncSession, jobs: Sequence[TranscriptJob]) -> Written[TranscriptResult]:
         if not jobs:

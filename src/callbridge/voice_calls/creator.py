@@ -204,12 +204,8 @@ class CreateHandler:
 
     async def write(self, session: AsyncSession, jobs: Sequence[CreateJob]) -> Written[CreateResult]:
         results: list[CreateResult | None] = [None] * len(jobs)
-        pending = [(index, job.sighting) for index, job in enumerate(jobs) if job.sighting is not None]
-        if pending:
-            judged = await self._replay.write_sightings(session, [sighting for _, sighting in pending])
-            for (index, _), result in zip(pending, judged.results, strict=True):
-                if isinstance(result, TokenReplayed):
-                    results[index] = result
+        for index, refusal in (await self._replay.refused_sightings(session, [j.sighting for j in jobs])).items():
+            results[index] = refusal
         keys = {key for index, job in enumerate(jobs) if results[index] is None and (key := job.first_leg_key)}
         batch = _Batch(session, self._clock.now(), await repository.first_legs(session, keys))
         for index, job in enumerate(jobs):
