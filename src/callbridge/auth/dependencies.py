@@ -9,7 +9,7 @@ from callbridge.auth.context import CallCenterContext
 from callbridge.auth.service import DeferredAuthorization, authorize_deferred, authorize_token
 from callbridge.auth.token import token_from_authorization
 from callbridge.kit.fastlane import HotRequest
-from callbridge.kit.state import app_state
+from callbridge.kit.state import AppState, app_state
 
 # auto_error=False: the missing-token case is ours to report (401 TOKEN_MISSING, not FastAPI's 403/422),
 # while the scheme still declares ``securitySchemes`` in the OpenAPI document.
@@ -37,14 +37,15 @@ async def authorize_later(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
 ) -> DeferredAuthorization:
     """``authorize`` without recording the token's jti: for routes whose writer records it in the request's own
-    transaction (the transcript writer)."""
-    raw = token_from_authorization(request.headers.get("authorization"))
-    state = app_state(request)
-    return await authorize_deferred(raw, settings=state.settings, database=state.database, clock=state.clock)
+    transaction (the transcript and create writers)."""
+    return await _deferred(request.headers.get("authorization"), app_state(request))
 
 
 async def authorize_later_hot(request: HotRequest) -> DeferredAuthorization:
     """``authorize_later`` for a fast-lane request (``callbridge.kit.fastlane``)."""
-    raw = token_from_authorization(request.headers.get("authorization"))
-    state = request.state
+    return await _deferred(request.headers.get("authorization"), request.state)
+
+
+async def _deferred(authorization: str | None, state: AppState) -> DeferredAuthorization:
+    raw = token_from_authorization(authorization)
     return await authorize_deferred(raw, settings=state.settings, database=state.database, clock=state.clock)

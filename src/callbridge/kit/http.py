@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 
+from callbridge.kit.fastlane import HotRequest
 from callbridge.kit.uow import Actor
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -35,6 +36,11 @@ def provider_name(request: Request) -> str | None:
 def actor_of(request: Request) -> Actor:
     """Telephony requests act as ``telephony:<Telephony-Provider-Name>`` (the header is optional)."""
     return telephony_actor(request.method, request.url.path, provider_name(request))
+
+
+def hot_actor(request: HotRequest) -> Actor:
+    """``actor_of`` for a fast-lane request (``callbridge.kit.fastlane``)."""
+    return telephony_actor(request.method, request.path, request.headers.get("telephony-provider-name"))
 
 
 def telephony_actor(method: str, path: str, provider: str | None) -> Actor:

@@ -13,9 +13,8 @@ from callbridge.auth.service import DeferredAuthorization, spent_if_refused
 from callbridge.errors import error_responses
 from callbridge.kit.bodies import decode, read_body, request_body_openapi
 from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
-from callbridge.kit.http import actor_of, slash_twins, telephony_actor
+from callbridge.kit.http import actor_of, hot_actor, slash_twins
 from callbridge.kit.state import app_state
-from callbridge.kit.uow import Actor
 from callbridge.transcripts import read, service
 from callbridge.transcripts.jobs import EntryOutcome
 from callbridge.transcripts.schemas import (
@@ -116,13 +115,9 @@ async def list_transcript(
 _ACCEPTED = HotResponse.json(TranscriptsAccepted().model_dump(mode="json"))
 
 
-def _hot_actor(request: HotRequest) -> Actor:
-    return telephony_actor(request.method, request.path, request.headers.get("telephony-provider-name"))
-
-
 async def _create_transcripts_hot(request: HotRequest) -> HotResponse:
     auth = await authorize_later_hot(request)
-    outcomes = await service.create_transcripts(request.state, auth, _hot_actor(request), request.data)
+    outcomes = await service.create_transcripts(request.state, auth, hot_actor(request), request.data)
     if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
         return _ACCEPTED
     return HotResponse.json(_partially_accepted(outcomes), status_code=207)
@@ -131,7 +126,7 @@ async def _create_transcripts_hot(request: HotRequest) -> HotResponse:
 async def _create_transcript_hot(request: HotRequest) -> HotResponse:
     auth = await authorize_later_hot(request)
     key = request.params["vendorCallKey"]
-    await service.create_transcript(request.state, auth, _hot_actor(request), key, request.data)
+    await service.create_transcript(request.state, auth, hot_actor(request), key, request.data)
     return _ACCEPTED
 
 
