@@ -270,9 +270,9 @@ async def test_waiting_work_nobody_has_room_for_gives_the_timer_nothing_to_do(
     """Alice's capacity is taken by one call and a second waits: a timer pass would offer nothing, so none is
     due (it would hold the write lock for nothing); once she has room again, the waiting call is due."""
 
-    async def due() -> bool:
+    async def due() -> bool:  # what timers.tick probes before it takes the write lock
         async with state.database.read_session() as session:
-            return await repository.anything_due(session, clock.now())
+            return await repository.expiry_due(session, clock.now()) or await repository.waiting_with_room(session)
 
     alice = await console.available(ALICE)
     await telephony.omni_flow(await create_call(), {"fallbackQueue": "Support"})

@@ -249,16 +249,10 @@ async def due_scheduled(session: AsyncSession, now: datetime) -> Sequence[Pendin
     return (await session.scalars(query)).all()
 
 
-async def anything_due(session: AsyncSession, now: datetime) -> bool:
-    """Whether a timer pass has anything to do: an offer past its push timeout, a scheduled routing whose
-    time has come, or a waiting routing in an org where an Available agent has capacity left (three indexed
-    probes). Waiting work that no agent has room for is not due: a pass would try it against every agent
-    and offer nothing, holding the write lock while requests wait (the tail of omniFlow's latency)."""
-    return await expiry_due(session, now) or await waiting_with_room(session)
-
-
 async def waiting_with_room(session: AsyncSession) -> bool:
-    """Whether a routing waits in an org where an Available agent has capacity left."""
+    """Whether a routing waits in an org where an Available agent has capacity left. Waiting work that no agent
+    has room for gives a timer pass nothing to do: it would try the work against every agent and offer
+    nothing, holding the write lock while requests wait (the tail of omniFlow's latency)."""
     waiting = (
         select(PendingServiceRouting.id)
         .join(AgentState, AgentState.org_id == PendingServiceRouting.org_id)
