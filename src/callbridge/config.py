@@ -25,6 +25,13 @@ class JtiPolicy(StrEnum):
     single_use = "single-use"  # every presentation needs a fresh jti
 
 
+class LimitsProfile(StrEnum):
+    """Which of Salesforce's published per-org limits are enforced (decisions.md "Limits")."""
+
+    off = "off"  # nothing is refused for volume; bulk requests over Salesforce's 5 x 5 are only noted
+    salesforce = "salesforce"  # 50 new VoiceCalls/s, 5,000 utterances/s over 30 s, bulk 5 x 5 per org
+
+
 class LogFormat(StrEnum):
     """How log lines are rendered (callbridge.ops.logs)."""
 
@@ -69,6 +76,13 @@ class Settings(BaseSettings):
     transcript_writer_batch_messages: int = Field(default=2_000, ge=1)
     transcript_writer_queue_messages: int = Field(default=50_000, ge=1)
     transcript_upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    # Limits and faults for integrators (docs/configuration.md "Limits and faults"): the `salesforce` profile
+    # enforces Salesforce's published per-org limits; the two numbers override its figures. CALLBRIDGE_FAULTS
+    # injects errors and delays, e.g. "429=0.05,503=0.02,delay=300ms@0.1".
+    limits: LimitsProfile = LimitsProfile.off
+    limit_calls_per_second: int = Field(default=50, ge=1)
+    limit_utterances_per_second: int = Field(default=5_000, ge=1)
+    faults: str = ""
     # Routing (docs/api.md "Routing"): the timer that expires offers and releases callbacks, offers' default
     # push timeout (0-20 s, 0: no expiry), and how long an agent's console session lasts.
     routing_tick_seconds: float = Field(default=1.0, ge=0)
