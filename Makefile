@@ -37,6 +37,10 @@ test: lint ## Install what the tests need, lint, type-check and run every test
 test-postgres: $(VENV)/.dev-installed ## Every test again on PostgreSQL and Redis (started if down; .ci/test-postgres)
 	.ci/test-postgres
 
+.PHONY: screenshots
+screenshots: $(VENV)/.dev-installed ## Refresh docs/screenshots/ from the browser tests (Debian's chromium)
+	CALLBRIDGE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/e2e/test_console_browser.py -q
+
 .PHONY: lint
 lint: $(VENV)/.dev-installed ## ruff and mypy
 	$(BIN)/ruff check src tests

@@ -2,8 +2,8 @@
 
 An agent and a supervisor sign in to their pages; a call created and routed through the telephony API with a
 signed token is offered to the agent, who accepts it by clicking; transcripts, a resent partial, signals and
-a hold reach both pages over the push stream; the agent closes the work. The pages are photographed for the
-README (docs/screenshots/).
+a hold reach both pages over the push stream; the agent closes the work. The pages are photographed into a
+temporary folder, or into CALLBRIDGE_SCREENSHOTS_DIR when set (`make screenshots` refreshes docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from tests.e2e.test_serve_process import CLI, free_port, run, wait_until_listeni
 from tests.routing.conftest import ALICE, ALICE_ID, BASIC_ARN, BRUNO, CONFIG, PASSWORD, SAM
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -139,7 +138,15 @@ def sign_in(page: Page, url: str, username: str) -> None:
     expect(page.locator("#stream-status")).to_have_attribute("data-state", "live")
 
 
-def test_an_agent_takes_a_call_the_supervisor_watches(open_page: OpenPage, base_url: str, key_pair: KeyPair) -> None:
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where the pages are photographed: never a tracked folder unless `make screenshots` asks for it."""
+    return Path(os.environ.get("CALLBRIDGE_SCREENSHOTS_DIR") or tmp_path)
+
+
+def test_an_agent_takes_a_call_the_supervisor_watches(
+    open_page: OpenPage, base_url: str, key_pair: KeyPair, screenshots: Path
+) -> None:
     """Offer, accept by click, live transcripts on both pages, a partial replaced in place, sentiment and a
     category, hold (a transcript dropped on_hold, in the supervisor's timeline), and closing the work."""
     agent, supervisor = open_page(), open_page()
@@ -231,9 +238,9 @@ def test_an_agent_takes_a_call_the_supervisor_watches(open_page: OpenPage, base_
     expect(dropped).to_contain_text("on_hold")
     expect(supervisor.locator('#cv-timeline li[data-kind="voice_call.hold"]')).to_have_count(1)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    agent.screenshot(path=str(SCREENSHOTS / "console.png"), full_page=True)
-    supervisor.screenshot(path=str(SCREENSHOTS / "supervisor.png"), full_page=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    agent.screenshot(path=str(screenshots / "console.png"), full_page=True)
+    supervisor.screenshot(path=str(screenshots / "supervisor.png"), full_page=True)
 
     # Resume, then close the work: the call leaves the agent's page, and the supervisor sees the work closed.
     panel.get_by_role("button", name="Resume call").click()
