@@ -24,7 +24,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: $(VENV)/.run-installed ## Install, migrate, apply the demo contact centre and serve on $(HOST):$(PORT)
+run: $(VENV)/.run-installed ## Install, migrate, apply the demo contact centre and serve on 127.0.0.1:8080 (set HOST=, PORT=)
 	$(BIN)/callbridge migrate
 	$(BIN)/callbridge demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/callbridge serve --host $(HOST) --port $(PORT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,7 +84,7 @@ def test_ttl_forms(cli: typer.Typer, key_file: Path, ttl: str, seconds: int) -> 
     assert claims["exp"] == claims["iat"] + seconds  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("ttl", ["5x", "soon", "0", "-5m", ""])
+@pytest.mark.parametrize("ttl", ["5x", "soon", "--5m", "5 m", ""])
 def test_bad_ttl_is_a_usage_error(cli: typer.Typer, key_file: Path, ttl: str) -> None:
     """A --ttl that is not a duration exits 2 and says which forms work."""
     result = runner.invoke(
@@ -92,6 +93,39 @@ def test_bad_ttl_is_a_usage_error(cli: typer.Typer, key_file: Path, ttl: str) ->
     assert result.exit_code == 2
     assert "--ttl" in result.stderr and "5m" in result.stderr
     assert result.stdout == ""
+
+
+def test_expired_token_is_past_the_leeway(cli: typer.Typer, key_file: Path) -> None:
+    """--expired mints a token whose exp lies beyond the 60 s clock-skew leeway, so the server refuses it at once."""
+    before = int(time.time())
+    claims = claims_of(mint(cli, key_file, "--expired").strip())
+    assert claims["exp"] < before - 60  # type: ignore[operator]
+    assert claims["iat"] < claims["exp"]  # type: ignore[operator]
+
+
+def test_negative_ttl_mints_a_token_that_expired_that_long_ago(cli: typer.Typer, key_file: Path) -> None:
+    """--ttl -10m: exp ten minutes ago, iat before it."""
+    now = int(time.time())
+    claims = claims_of(mint(cli, key_file, "--ttl", "-10m").strip())
+    assert now - 601 <= claims["exp"] <= now - 599  # type: ignore[operator]
+    assert claims["iat"] < claims["exp"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("ttl", ["1s", "0", "-30s"])
+def test_a_token_inside_the_leeway_says_how_long_it_is_accepted(cli: typer.Typer, key_file: Path, ttl: str) -> None:
+    """A token that expires (or expired) within the leeway is minted with a note on stderr naming the leeway."""
+    result = runner.invoke(
+        cli, ["token", "--org", ORG_ID, "--call-center", CALL_CENTER, "--key", str(key_file), "--ttl", ttl]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().count(".") == 2
+    assert "60 s leeway" in result.stderr and "--expired" in result.stderr
+
+
+def test_an_ordinary_token_has_no_note(cli: typer.Typer, key_file: Path) -> None:
+    """Five minutes is well past the leeway: nothing on stderr."""
+    result = runner.invoke(cli, ["token", "--org", ORG_ID, "--call-center", CALL_CENTER, "--key", str(key_file)])
+    assert result.exit_code == 0 and result.stderr == ""
 
 
 def test_no_jti(cli: typer.Typer, key_file: Path) -> None:
@@ -129,6 +163,16 @@ def test_explain_accepted_token(cli: typer.Typer, configured: str, make_token: T
     assert result.exit_code == 0, result.output
     assert "ACCEPTED" in result.stdout and CALL_CENTER in result.stdout
     assert "cli-jti" in result.stdout and "UTC" in result.stdout
+
+
+def test_explain_names_the_leeway_that_lets_a_token_through(
+    cli: typer.Typer, configured: str, make_token: TokenFactory
+) -> None:
+    """A token that expired 20 s ago is ACCEPTED, and explain-token says it is only the leeway that accepts it."""
+    now = int(time.time())
+    result = runner.invoke(cli, ["explain-token", make_token(iat=now - 320, exp=now - 20)])
+    assert result.exit_code == 0, result.output
+    assert "ACCEPTED" in result.stdout and "60 s clock-skew leeway" in result.stdout
 
 
 def test_explain_expired_token(cli: typer.Typer, configured: str, make_token: TokenFactory) -> None:

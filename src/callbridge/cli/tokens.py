@@ -27,20 +27,24 @@ from callbridge.config import Settings, get_settings
 from callbridge.kit.clock import SystemClock
 from callbridge.kit.db import Database, is_sqlite
 
-_TTL = re.compile(r"(\d+)([smhd]?)")
+_TTL = re.compile(r"(-?)(\d+)([smhd]?)")
+_EXPIRED_LIFETIME = 300  # what a token minted already expired is said to have lived
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _TIME_CLAIMS = ("iat", "nbf", "exp")
 
 
 def parse_ttl(value: str) -> int:
-    """Seconds from ``300``, ``90s``, ``5m``, ``4h`` or ``1d``."""
+    """Seconds from ``300``, ``90s``, ``5m``, ``4h`` or ``1d``; ``0`` or a negative one (``-10m``) for a token
+    that has already expired."""
     match = _TTL.fullmatch(value.strip().lower())
-    if match is None or int(match[1]) == 0:
+    if match is None:
         raise typer.BadParameter(
-            f"{value!r} is not a duration; use seconds (300) or a number and s, m, h or d (90s, 5m, 4h, 1d).",
+            f"{value!r} is not a duration; use seconds (300) or a number and s, m, h or d (90s, 5m, 4h, 1d); "
+            "a negative one (-10m) mints a token that expired that long ago.",
             param_hint="--ttl",
         )
-    return int(match[1]) * _UNIT_SECONDS[match[2]]
+    seconds = int(match[2]) * _UNIT_SECONDS[match[3]]
+    return -seconds if match[1] else seconds
 
 
 def mint_token(
@@ -75,14 +79,51 @@ def token(
         str | None,
         typer.Option("--aud", help="Audience claim (e.g. https://scrt.salesforce.com); none if omitted."),
     ] = None,
+    expired: Annotated[
+        bool,
+        typer.Option("--expired", help="Mint a token the server refuses at once as expired (past the clock leeway)."),
+    ] = False,
 ) -> None:
     """Print a signed RS256 token shaped like the Amazon Connect Lambdas' tokens.
 
-    Only the token goes to standard output, so $(callbridge token ...) works in scripts.
+    Only the token goes to standard output, so $(callbridge token ...) works in scripts. A note on standard
+    error says when the server's clock-skew leeway changes how long the token is accepted.
     """
     seconds = parse_ttl(ttl)
     private_key = _load_private_key(key)
-    typer.echo(mint_token(private_key, org=org, call_center=call_center, ttl_seconds=seconds, jti=with_jti, aud=aud))
+    leeway = get_settings().clock_skew_seconds
+    now = int(time.time())
+    expires = now - leeway - 1 if expired else now + seconds
+    issued = expires - _EXPIRED_LIFETIME if expires <= now else now
+    typer.echo(
+        sign_token(
+            private_key,
+            org_id=org,
+            call_center_api_name=call_center,
+            lifetime_seconds=expires - issued,
+            jti=with_jti,
+            audience=aud,
+            now=issued,
+        )
+    )
+    note = leeway_note(expires - now, leeway)
+    if note:
+        Console(stderr=True).print(note, soft_wrap=True, highlight=False)
+
+
+def leeway_note(expires_in: int, leeway: int) -> str | None:
+    """What a person trying a token's expiry should know: the server accepts it ``leeway`` seconds past ``exp``."""
+    if expires_in >= leeway or expires_in < -leeway:
+        return None
+    accepted_for = expires_in + leeway
+    if expires_in <= 0:
+        state = f"This token expired {-expires_in} s ago, but"
+    else:
+        state = f"This token expires in {expires_in} s, but"
+    return (
+        f"{state} the server accepts it for {accepted_for} s more: tokens get a {leeway} s leeway for clock skew "
+        "(CALLBRIDGE_CLOCK_SKEW_SECONDS). Use --expired for a token refused at once."
+    )
 
 
 def explain(
@@ -157,12 +198,32 @@ def _render(console: Console, explanation: Explanation) -> None:
         )
         if explanation.replay_note:
             console.print(explanation.replay_note, soft_wrap=True)
+        leeway = _leeway_used(explanation.claims or {}, now)
+        if leeway:
+            console.print(leeway, soft_wrap=True)
         return
     error = explanation.error
     if error is not None:
         console.print(f"[bold red]REFUSED[/bold red] {error.code}: {error.message}", soft_wrap=True)
         for problem in error.errors[1:]:
             console.print(f"  also: {problem}", soft_wrap=True)
+
+
+def _leeway_used(claims: dict[str, Any], now: float) -> str | None:
+    """Said of an accepted token that only the clock-skew leeway lets through."""
+    leeway = get_settings().clock_skew_seconds
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and exp < now:
+        return (
+            f"Accepted only because of the {leeway} s clock-skew leeway (CALLBRIDGE_CLOCK_SKEW_SECONDS): it expired "
+            f"{_duration(now - exp)} ago and is refused from {_human_time(exp + leeway)}."
+        )
+    if isinstance(iat, int | float) and not isinstance(iat, bool) and iat > now:
+        return (
+            f"Accepted only because of the {leeway} s clock-skew leeway (CALLBRIDGE_CLOCK_SKEW_SECONDS): it was "
+            f"issued {_duration(iat - now)} in the future."
+        )
+    return None
 
 
 def _meaning(name: str, value: Any, claims: dict[str, Any], now: float) -> str:
