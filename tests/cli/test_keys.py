@@ -46,6 +46,21 @@ def test_writes_private_key_and_certificate(cli: typer.Typer, tmp_path: Path) ->
     assert parse_pem(certificate.read_text()).key_bits == 2048
 
 
+def test_the_private_key_is_kept_out_of_git(cli: typer.Typer, tmp_path: Path) -> None:
+    """keys new leaves a .gitignore naming private.key beside it, so `git add keys/` never commits the key."""
+    out = tmp_path / "keys"
+    assert runner.invoke(cli, ["keys", "new", "--out", str(out)]).exit_code == 0
+    ignored = (out / ".gitignore").read_text().splitlines()
+    assert "private.key" in ignored and "cert.pem" not in ignored
+
+
+def test_an_existing_gitignore_is_left_alone(cli: typer.Typer, tmp_path: Path) -> None:
+    """A folder that already has its own .gitignore keeps it unchanged."""
+    (tmp_path / ".gitignore").write_text("*\n")
+    assert runner.invoke(cli, ["keys", "new", "--out", str(tmp_path)]).exit_code == 0
+    assert (tmp_path / ".gitignore").read_text() == "*\n"
+
+
 def test_prints_paths_fingerprint_and_expiry(cli: typer.Typer, tmp_path: Path) -> None:
     """The output names both files, the certificate's SHA-256 fingerprint and its expiry."""
     result = runner.invoke(cli, ["keys", "new", "--out", str(tmp_path), "--days", "30"])

@@ -22,6 +22,7 @@ keys_app = typer.Typer(
 
 PRIVATE_KEY_FILE = "private.key"
 CERTIFICATE_FILE = "cert.pem"
+GITIGNORE = f"# Written by callbridge keys new: the private key signs tokens; never commit it.\n{PRIVATE_KEY_FILE}\n"
 
 
 class KeyBits(StrEnum):
@@ -62,9 +63,15 @@ def new_keys(
     pair = new_key_pair(cn, bits=int(bits.value), days=days)
     _write_private(private_path, pair.private_key_pem)
     certificate_path.write_text(pair.certificate_pem)
+    ignore = out / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(GITIGNORE)
     certificate = parse_pem(pair.certificate_pem)
     not_after = certificate.not_after or datetime.now(UTC)
-    console.print(f"Private key  {private_path}  ({certificate.key_bits} bits, mode 0600)", soft_wrap=True)
+    console.print(
+        f"Private key  {private_path}  ({certificate.key_bits} bits, mode 0600; {ignore} keeps it out of git)",
+        soft_wrap=True,
+    )
     console.print(f"Certificate  {certificate_path}  (CN={cn})", soft_wrap=True)
     console.print(f"SHA-256      {certificate.fingerprint_sha256}", soft_wrap=True)
     console.print(f"Expires      {not_after:%Y-%m-%d %H:%M:%S} UTC ({days} days)", soft_wrap=True)
