@@ -26,7 +26,7 @@ def test_prints_the_rule_that_decides(app: typer.Typer, configured: None) -> Non
     result = run(app, "Inbound_Support", "--input", "language=es")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[1] == "decision: rule 0 matched: input.language = es"
+    assert lines[1] == "decision: rule 1 matched: input.language = es"
     assert lines[2] == "route: queue Spanish, priority 0, push timeout 20 s"
 
 

@@ -77,4 +77,4 @@ def test_the_reason_names_the_rule_and_its_conditions() -> None:
         flow({"when": {"input.language": "es", "call.to": {"in": ["+1", "+2"]}}, "route": {"queue": "A"}}),
         FlowContext(inputs={"language": "es"}, call={"to": "+2"}),
     )
-    assert evaluation.reason == "rule 0 matched: input.language = es; call.to in [+1, +2]"
+    assert evaluation.reason == "rule 1 matched: input.language = es; call.to in [+1, +2]"

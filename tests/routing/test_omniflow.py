@@ -256,5 +256,5 @@ async def test_the_timeline_explains_the_decision(create_call: CreateCall, telep
     assert evaluated["data"]["ruleIndex"] == 0
     assert evaluated["data"]["target"]["queue"] == "Spanish"
     assert evaluated["reason"] == (
-        "flow Inbound_Support: rule 0 matched: input.language = es -> queue Spanish, priority 0, push timeout 20 s"
+        "flow Inbound_Support: rule 1 matched: input.language = es -> queue Spanish, priority 0, push timeout 20 s"
     )

@@ -110,8 +110,8 @@ def evaluate(definition: Mapping[str, Any], context: FlowContext) -> Evaluation:
         when = rule.get("when") or {}
         if all(holds(condition, context.lookup(key)) for key, condition in when.items()):
             if when:
-                reason = f"rule {index} matched: " + "; ".join(describe_condition(k, c) for k, c in when.items())
+                reason = f"rule {index + 1} matched: " + "; ".join(describe_condition(k, c) for k, c in when.items())
             else:
-                reason = f"rule {index} matched: it has no conditions"
+                reason = f"rule {index + 1} matched: it has no conditions"
             return Evaluation(RuleMatch(index, rule["route"], when), reason)
     return Evaluation(None, f"no rule matched ({len(rules)} rule{'s' if len(rules) != 1 else ''} tried)")
