@@ -283,3 +283,25 @@ async def test_same_key_in_two_entries(post_bulk: Post, create_call: CreateCall,
     response = await post_bulk(body)
     assert (response.status_code, response.json()) == (202, {"result": "Accepted"})
     assert [e["messageId"] for e in await stored(call_id)] == ["u1", "u2", "a1"]
+
+
+async def test_both_lanes_answer_byte_for_byte_alike(
+    client: httpx2.AsyncClient, auth: Callable, create_call: CreateCall
+) -> None:
+    """The fast lane (JSON) and FastAPI's route (XML) give the same status, content type and bytes for a 202 and
+    for a 207."""
+    await create_call()
+
+    async def both(body: dict[str, Any]) -> tuple[httpx2.Response, httpx2.Response]:
+        fast = await client.post(f"{URL}/messages", json=body, headers=auth())
+        xml_headers = {**auth(), "Content-Type": "application/xml"}
+        slow = await client.post(f"{URL}/messages", content=xml_of(body), headers=xml_headers)
+        return fast, slow
+
+    fast, slow = await both({"entries": [{"vendorCallKey": INBOUND_KEY, "messages": [message("same")]}]})
+    assert (fast.status_code, fast.content) == (slow.status_code, slow.content) == (202, b'{"result":"Accepted"}')
+    body = {"entries": [{"vendorCallKey": key, "messages": [message("again")]} for key in (INBOUND_KEY, "ghost")]}
+    fast, slow = await both(body)
+    assert fast.status_code == slow.status_code == 207
+    assert fast.content == slow.content
+    assert fast.headers["content-type"] == slow.headers["content-type"] == "application/json"
