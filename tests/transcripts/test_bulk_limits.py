@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx2
+import pytest
 
 from callbridge.app import create_app
 from callbridge.config import LimitsProfile, Settings
+from callbridge.transcripts.service import bulk_limits
 from tests.ops.conftest import eventually, scrape, value
 from tests.transcripts.conftest import INBOUND_KEY, URL, Post, body_of, message
 from tests.voice_calls.conftest import CreateCall
@@ -35,9 +37,16 @@ def entry(key: str, count: int, tag: str = "m") -> dict[str, object]:
 
 def test_defaults_take_what_contact_lens_sends() -> None:
     """Out of the box, up to 100 entries of up to 100 messages, with no limits profile."""
-    settings = Settings()
-    assert (settings.transcript_bulk_max_entries, settings.transcript_bulk_max_messages) == (100, 100)
-    assert settings.limits is LimitsProfile.off
+    fields = Settings.model_fields
+    assert (fields["transcript_bulk_max_entries"].default, fields["transcript_bulk_max_messages"].default) == (100, 100)
+    assert fields["limits"].default is LimitsProfile.off
+
+
+def test_the_salesforce_profile_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CALLBRIDGE_LIMITS=salesforce caps bulk at 5 x 5, even with the size settings raised."""
+    monkeypatch.setenv("CALLBRIDGE_LIMITS", "salesforce")
+    monkeypatch.setenv("CALLBRIDGE_TRANSCRIPT_BULK_MAX_MESSAGES", "50")
+    assert bulk_limits(Settings()) == (5, 5)
 
 
 async def test_seven_messages_per_entry_are_taken_and_noted(
