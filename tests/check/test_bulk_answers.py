@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from callbridge.auth.certificates import KeyPair
 from callbridge.check.transcripts import multi_status_problems
 from callbridge.kit import ids
 from tests.check.test_check import by_name, run_check
-from tests.client.live import LiveServer
+from tests.client.live import CLI, LiveServer, config_yaml, free_port, wait_until_listening
 
 # The body of Salesforce's own Contact Lens processor tests (telephonyIntegrationApi.test.js).
 SALESFORCE_207 = {
@@ -87,3 +91,39 @@ def test_contact_lens_check_is_skipped_below_its_size(server: LiveServer) -> Non
     status, report = run_check(server.url, server.key_path, *options)
     result = by_name(report)["transcript.bulk_contact_lens"]
     assert status == 0 and result["status"] == "skip" and "--bulk-max-messages" in result["reason"]
+
+
+@pytest.fixture(scope="module")
+def salesforce_profile_server(tmp_path_factory: pytest.TempPathFactory, key_pair: KeyPair) -> Iterator[str]:
+    """`callbridge serve` with CALLBRIDGE_LIMITS=salesforce (the contact centre of tests.client.live); its URL."""
+    directory = tmp_path_factory.mktemp("salesforce-profile")
+    env = {
+        **os.environ,
+        "CALLBRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'callbridge.db'}",
+        "CALLBRIDGE_LIMITS": "salesforce",
+    }
+    (directory / "cert.pem").write_text(key_pair.certificate_pem)
+    (directory / "cc.yaml").write_text(config_yaml())
+    for args in (["migrate"], ["apply", "-f", str(directory / "cc.yaml")]):
+        subprocess.run([CLI, *args], env=env, capture_output=True, check=True, timeout=120)
+    port = free_port()
+    with (directory / "server.log").open("wb") as log:
+        process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_listening(port, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def test_bulk_checks_pass_against_the_salesforce_profile(salesforce_profile_server: str, server: LiveServer) -> None:
+    """Against a server run with CALLBRIDGE_LIMITS=salesforce and told its limits are 5 x 5, the bulk checks pass
+    (6 entries, and 6 messages in an entry, are 400 BULK_LIMIT_EXCEEDED) and the Contact Lens check is skipped."""
+    options = ["--only", "transcript.bulk*", "--bulk-max-entries", "5", "--bulk-max-messages", "5"]
+    status, report = run_check(salesforce_profile_server, server.key_path, *options)
+    results = {name: result["status"] for name, result in by_name(report).items()}
+    assert status == 0
+    assert results["transcript.bulk"] == results["transcript.bulk_limits"] == "pass"
+    assert results["transcript.bulk_partial"] == "pass"
+    assert results["transcript.bulk_contact_lens"] == "skip"
