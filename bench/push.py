@@ -98,7 +98,7 @@ async def drive(url: str, pool: Pool, args: argparse.Namespace) -> dict[str, Any
             body = bulk_body(run, n, args.prefix, args.calls)
             async with http.post("/telephony/v1/voiceCalls/messages", json=body, headers=pool.headers()) as response:
                 await response.read()
-                if response.status != 200:
+                if response.status != 202:
                     failures += 1
 
         started = time.perf_counter()

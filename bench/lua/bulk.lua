@@ -1,5 +1,5 @@
 -- POST /voiceCalls/messages as contactLensProcessor sends it: `entries` calls per request, `per_entry`
--- utterances each (the server's default limits are 5 x 5). params: prefix, calls_from, calls, entries, per_entry.
+-- utterances each (Salesforce's documented limits are 5 x 5). params: prefix, calls_from, calls, entries, per_entry.
 function scenario_init()
   prefix = params.prefix
   calls_from = tonumber(params.calls_from)

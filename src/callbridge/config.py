@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     # How long GET /readyz waits for the database and the broker before calling them down.
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     # Transcripts (decisions.md "Transcripts"): bulk limits, content size, the group-commit writer.
-    transcript_bulk_max_entries: int = Field(default=5, ge=1)
-    transcript_bulk_max_messages: int = Field(default=5, ge=1)
+    # What Salesforce's own Contact Lens processor sends (more than the documented 5 x 5, which is only noted).
+    transcript_bulk_max_entries: int = Field(default=100, ge=1)
+    transcript_bulk_max_messages: int = Field(default=100, ge=1)
     transcript_max_content_chars: int = Field(default=32_000, ge=1)
     transcript_writer_batch_messages: int = Field(default=2_000, ge=1)
     transcript_writer_queue_messages: int = Field(default=50_000, ge=1)

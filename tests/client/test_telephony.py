@@ -13,6 +13,8 @@ from callbridge.client import (
     AuthenticationError,
     BadRequestError,
     BulkTranscriptEntry,
+    BulkTranscriptsAccepted,
+    BulkTranscriptsMultiStatus,
     CallbackRequest,
     ConflictError,
     NotFoundError,
@@ -120,15 +122,28 @@ async def test_transcript_is_stored_and_resend_replaces(client: AsyncCallbridgeC
     assert entries[0].sender.participant_id == f"{key}END_USER"
 
 
-async def test_bulk_transcripts_accepted_and_partial(client: AsyncCallbridgeClient, key: str) -> None:
-    """send_transcripts answers Accepted, or PartiallyAccepted with a status per entry."""
+async def test_bulk_transcripts_all_taken_is_accepted(client: AsyncCallbridgeClient, key: str) -> None:
+    """send_transcripts answers 202 as BulkTranscriptsAccepted: accepted, no entries."""
     await client.create_voice_call(inbound(key))
     entry = BulkTranscriptEntry(vendor_call_key=key, messages=[TranscriptMessage(content="one")])
-    assert (await client.send_transcripts([entry])).accepted
+    answer = await client.send_transcripts([entry])
+    assert isinstance(answer, BulkTranscriptsAccepted)
+    assert (answer.result, answer.accepted, answer.entries) == ("Accepted", True, [])
+
+
+async def test_bulk_transcripts_207_has_an_entry_each(client: AsyncCallbridgeClient, key: str) -> None:
+    """A 207 is BulkTranscriptsMultiStatus with one typed result per entry, in order: 202 then 404."""
+    await client.create_voice_call(inbound(key))
+    entry = BulkTranscriptEntry(vendor_call_key=key, messages=[TranscriptMessage(content="one")])
     unknown = BulkTranscriptEntry(vendor_call_key="nobody-" + key, messages=[TranscriptMessage(content="x")])
     partial = await client.send_transcripts([entry, unknown])
-    assert not partial.accepted
-    assert [e.status for e in partial.entries] == ["Accepted", "NOT_FOUND"]
+    assert isinstance(partial, BulkTranscriptsMultiStatus) and not partial.accepted
+    assert [(e.vendor_call_key, e.status, e.accepted) for e in partial.entries] == [
+        (key, 202, True),
+        ("nobody-" + key, 404, False),
+    ]
+    assert partial.entries[0].message == "Successfully Processed Transcripts"
+    assert partial.rate_limited_keys == []
 
 
 async def test_list_messages_pages_and_shows_drops(client: AsyncCallbridgeClient, key: str) -> None:

@@ -43,8 +43,8 @@ class CheckConfig:
     dialed_number: str | None = None
     agent_username: str | None = None
     agent_password: str | None = None
-    bulk_max_entries: int = 5
-    bulk_max_messages: int = 5
+    bulk_max_entries: int = 100
+    bulk_max_messages: int = 100
     timeout: float = 10.0
     transport: httpx2.AsyncBaseTransport | None = None
 

@@ -42,14 +42,25 @@ def check(
         typer.Option("--dialed-number", help="A phone channel's number: enables the omniFlow dialedNumber check."),
     ] = None,
     agent: Annotated[
-        str | None, typer.Option("--agent", help="An agent's console username: enables the hold check.")
+        str | None,
+        typer.Option("--agent", help="An agent's console username: enables the hold and paused-recording checks."),
     ] = None,
     agent_password: Annotated[
         str | None,
         typer.Option("--agent-password", envvar="CALLBRIDGE_CHECK_AGENT_PASSWORD", help="That agent's password."),
     ] = None,
-    bulk_max_entries: Annotated[int, typer.Option(help="The server's bulk transcript entry limit.")] = 5,
-    bulk_max_messages: Annotated[int, typer.Option(help="The server's bulk messages-per-entry limit.")] = 5,
+    bulk_max_entries: Annotated[
+        int,
+        typer.Option(
+            help="The server's bulk transcript entry limit (5 for Salesforce or CALLBRIDGE_LIMITS=salesforce)."
+        ),
+    ] = 100,
+    bulk_max_messages: Annotated[
+        int,
+        typer.Option(
+            help="The server's bulk messages-per-entry limit (5 for Salesforce or CALLBRIDGE_LIMITS=salesforce)."
+        ),
+    ] = 100,
     only: Annotated[
         list[str] | None,
         typer.Option("--only", help="Run only checks whose name matches this glob (repeatable), e.g. 'auth.*'."),

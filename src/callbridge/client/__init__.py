@@ -37,7 +37,10 @@ from callbridge.client.errors import (
 )
 from callbridge.client.schemas import (
     BulkEntryResult,
+    BulkErrorResponse,
     BulkTranscriptEntry,
+    BulkTranscriptsAccepted,
+    BulkTranscriptsMultiStatus,
     BulkTranscriptsResult,
     CallbackCreated,
     CallbackRequest,
@@ -90,7 +93,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BulkEntryResult",
+    "BulkErrorResponse",
     "BulkTranscriptEntry",
+    "BulkTranscriptsAccepted",
+    "BulkTranscriptsMultiStatus",
     "BulkTranscriptsResult",
     "CallOrigin",
     "CallRouting",

@@ -313,20 +313,66 @@ class TranscriptsAccepted(WireModel):
 
 
 class BulkEntryResult(WireModel):
+    """One entry's line of a 207, in the request's order."""
+
     vendor_call_key: str
-    status: str = Field(description="Accepted, NOT_FOUND or RESOURCE_EXHAUSTED")
+    status: int = Field(description="202 taken, 400 rate limited (RESOURCE_EXHAUSTED), 404 no such call, 409 paused")
     message: str = ""
-
-
-class BulkTranscriptsResult(WireModel):
-    """200 ``{"result": "Accepted"}``, or 207 ``PartiallyAccepted`` with one result per entry."""
-
-    result: str
-    entries: list[BulkEntryResult] = Field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
-        return self.result == "Accepted"
+        return self.status == 202
+
+    @property
+    def rate_limited(self) -> bool:
+        """Refused by the org's utterance limit: send the entry again later (Contact Lens waits 5, 10, 20 s)."""
+        return "RESOURCE_EXHAUSTED" in self.message
+
+
+class BulkTranscriptsAccepted(WireModel):
+    """202 ``{"result": "Accepted"}``: every entry was taken."""
+
+    result: Literal["Accepted"]
+
+    @property
+    def accepted(self) -> bool:
+        return True
+
+    @property
+    def entries(self) -> list[BulkEntryResult]:
+        return []
+
+    @property
+    def rate_limited_keys(self) -> list[str]:
+        return []
+
+
+class BulkErrorResponse(WireModel):
+    error_response_entries: list[BulkEntryResult] = Field(default_factory=list)
+
+
+class BulkTranscriptsMultiStatus(WireModel):
+    """207 ``{"errorResponse": {"errorResponseEntries": [...]}}``: some entry was not taken; one result per entry,
+    in the request's order."""
+
+    error_response: BulkErrorResponse
+
+    @property
+    def accepted(self) -> bool:
+        return False
+
+    @property
+    def entries(self) -> list[BulkEntryResult]:
+        return self.error_response.error_response_entries
+
+    @property
+    def rate_limited_keys(self) -> list[str]:
+        """The vendorCallKeys whose entries to send again later (what Contact Lens retries)."""
+        return [entry.vendor_call_key for entry in self.entries if entry.rate_limited]
+
+
+# What ``send_transcripts`` answers: both shapes have ``accepted``, ``entries`` and ``rate_limited_keys``.
+BulkTranscriptsResult = BulkTranscriptsAccepted | BulkTranscriptsMultiStatus
 
 
 class OmniFlowResult(WireModel):

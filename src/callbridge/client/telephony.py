@@ -13,6 +13,8 @@ import httpx2
 
 from callbridge.client.schemas import (
     BulkTranscriptEntry,
+    BulkTranscriptsAccepted,
+    BulkTranscriptsMultiStatus,
     BulkTranscriptsResult,
     CallbackCreated,
     CallbackRequest,
@@ -161,11 +163,14 @@ class AsyncCallbridgeClient:
         return parse(response, TranscriptsAccepted)
 
     async def send_transcripts(self, entries: Sequence[BulkTranscriptEntry]) -> BulkTranscriptsResult:
-        """``POST /voiceCalls/messages``: several calls' utterances. ``result`` is ``Accepted``, or
-        ``PartiallyAccepted`` (207) with a status per entry (``NOT_FOUND``, ``RESOURCE_EXHAUSTED``)."""
+        """``POST /voiceCalls/messages``: several calls' utterances. 202: ``BulkTranscriptsAccepted``; 207:
+        ``BulkTranscriptsMultiStatus`` with a result per entry (``status`` 202, 400 RESOURCE_EXHAUSTED, 404, 409;
+        ``rate_limited_keys`` are the entries to send again later)."""
         body = {"entries": [entry.wire() for entry in entries]}
         response = await self._call("POST", "/voiceCalls/messages", body=body, idempotent=True)
-        return parse(response, BulkTranscriptsResult)
+        if response.status_code == 207:
+            return parse(response, BulkTranscriptsMultiStatus)
+        return parse(response, BulkTranscriptsAccepted)
 
     async def list_messages(
         self, call_id: str, *, limit: int | None = None, after: str | None = None, include_dropped: bool = False

@@ -54,6 +54,12 @@ TRANSCRIPTS = Counter(
     "Transcript utterances settled by the writer: accepted, replaced, unchanged, or dropped (reason: dropReason).",
     ["outcome", "reason"],
 )
+BULK_OVER_SALESFORCE_LIMITS = Counter(
+    "callbridge_transcript_bulk_over_salesforce_limits",
+    "Bulk transcript requests taken although over Salesforce's documented 5 entries x 5 messages (production "
+    "could refuse them), by what was exceeded: entries, messages (per entry) or both.",
+    ["exceeded"],
+)
 ROUTING_DECISIONS = Counter(
     "callbridge_routing_decisions",
     "Routing steps recorded in call timelines (flow evaluated, fallback taken, PSR created, failed, ...) by outcome.",

@@ -39,6 +39,8 @@ from callbridge.simulator.scenarios import Gate, GateKind, Line, Speaker, Step, 
 from callbridge.simulator.site import Site
 from callbridge.simulator.stats import CallRecord, Route, RoutingOutcome, Stage, Stats
 
+RATE_LIMIT_RETRIES = (5.0, 10.0, 20.0)  # contactLensProcessor's waits before resending rate-limited entries
+
 WORDS_PER_SECOND = 2.5  # 150 words a minute
 GAP_SECONDS = 0.4  # between two utterances
 SERVICE = "AmazonConnectContactLens"
@@ -285,14 +287,27 @@ class Call:
             if self.plan.style is TranscriptStyle.SINGLE:
                 await self.stats.checked(self.client.send_transcript(self.key, message))
                 return
-            entry = BulkTranscriptEntry(vendor_call_key=self.key, messages=[message])
-            result = await self.stats.checked(self.client.send_transcripts([entry]))
+            await self.send_bulk(BulkTranscriptEntry(vendor_call_key=self.key, messages=[message]))
         except CallbridgeClientError:
             self.record.send_failures += 1
-            return
-        for refused in (e for e in result.entries if e.status != "Accepted"):
-            self.stats.errors[("207", refused.status)] += 1
-            self.record.send_failures += 1
+
+    async def send_bulk(self, entry: BulkTranscriptEntry) -> None:
+        """As the Contact Lens processor does: an entry refused with RESOURCE_EXHAUSTED is sent again after 5, 10
+        and 20 s (real seconds: the server's rate window is not scaled by the pace); 409 (transcription paused)
+        is the drop the plan expects, anything else refused counts as a failed send."""
+        for delay in (*RATE_LIMIT_RETRIES, None):
+            result = await self.stats.checked(self.client.send_transcripts([entry]))
+            if not result.rate_limited_keys:
+                break
+            self.stats.errors[("207", "RESOURCE_EXHAUSTED")] += 1
+            if delay is None:
+                self.record.send_failures += 1
+                return
+            await asyncio.sleep(delay)
+        for refused in result.entries:
+            if refused.status not in (202, 409):
+                self.stats.errors[("207", str(refused.status))] += 1
+                self.record.send_failures += 1
 
     async def signals(self, line: Line, start: int) -> None:
         """The real-time Contact Lens signals the line fires: its speaker's sentiment, a category."""

@@ -19,7 +19,8 @@ from callbridge.transcripts import read, service
 from callbridge.transcripts.jobs import EntryOutcome
 from callbridge.transcripts.schemas import (
     BulkEntryResult,
-    BulkPartiallyAccepted,
+    BulkErrorResponse,
+    BulkMultiStatus,
     BulkTranscripts,
     EntryStatus,
     TranscriptMessage,
@@ -37,9 +38,15 @@ _WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 503)
     "/voiceCalls/messages",
     methods=["POST"],
     summary="Create transcripts in bulk",
+    status_code=202,
     response_model=TranscriptsAccepted,
     responses={
-        207: {"model": BulkPartiallyAccepted, "description": "Some entry was not taken: one result per entry."},
+        202: {"description": "Every entry was taken."},
+        207: {
+            "model": BulkMultiStatus,
+            "description": "Some entry was not taken: one result per entry, in request order (202 taken, 400 "
+            "RESOURCE_EXHAUSTED, 404 unknown vendorCallKey, 409 transcription paused).",
+        },
         **error_responses(400, 401, 413, 415, 503),
     },
     openapi_extra=request_body_openapi(BulkTranscripts),
@@ -47,23 +54,23 @@ _WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 503)
 async def create_transcripts(
     request: Request, auth: DeferredAuthorization = Depends(authorize_later)
 ) -> TranscriptsAccepted | JSONResponse:
-    """Up to 5 entries (one per call, by vendorCallKey) of up to 5 messages each by default. Answers once every
-    message is committed; messages dropped by the rules (hold, paused recording, outside the conversation)
-    are still answered as accepted and recorded in the call's timeline."""
+    """Up to 100 entries (one per call, by vendorCallKey) of up to 100 messages each by default (Salesforce
+    documents 5 x 5: more is taken and noted in the calls' timelines; the `salesforce` limits profile refuses
+    it). Answers once every message is committed: 202 when every entry was taken (messages dropped on hold or
+    outside the conversation included: the timeline says why), otherwise 207 with one result per entry."""
     state = app_state(request)
     async with spent_if_refused(auth):
         data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
     outcomes = await service.create_transcripts(state, auth, actor_of(request), data)
     if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
         return TranscriptsAccepted()
-    return JSONResponse(_partially_accepted(outcomes), status_code=207)
+    return JSONResponse(multi_status(outcomes), status_code=207)
 
 
-def _partially_accepted(outcomes: list[EntryOutcome]) -> dict[str, Any]:
-    body = BulkPartiallyAccepted(
-        entries=[BulkEntryResult(vendorCallKey=o.vendor_call_key, status=o.status, message=o.message) for o in outcomes]
-    )
-    return body.model_dump(mode="json")
+def multi_status(outcomes: list[EntryOutcome]) -> dict[str, Any]:
+    """The 207 body Salesforce gives (and its Contact Lens processor reads)."""
+    results = [BulkEntryResult(vendorCallKey=o.vendor_call_key, status=o.status, message=o.message) for o in outcomes]
+    return BulkMultiStatus(errorResponse=BulkErrorResponse(errorResponseEntries=results)).model_dump(mode="json")
 
 
 @route(
@@ -115,12 +122,15 @@ async def list_transcript(
 _ACCEPTED = HotResponse.json(TranscriptsAccepted().model_dump(mode="json"))
 
 
+_BULK_ACCEPTED = HotResponse.json(TranscriptsAccepted().model_dump(mode="json"), status_code=202)
+
+
 async def _create_transcripts_hot(request: HotRequest) -> HotResponse:
     auth = await authorize_later_hot(request)
     outcomes = await service.create_transcripts(request.state, auth, hot_actor(request), request.data)
     if all(outcome.status is EntryStatus.accepted for outcome in outcomes):
-        return _ACCEPTED
-    return HotResponse.json(_partially_accepted(outcomes), status_code=207)
+        return _BULK_ACCEPTED
+    return HotResponse.json(multi_status(outcomes), status_code=207)
 
 
 async def _create_transcript_hot(request: HotRequest) -> HotResponse:

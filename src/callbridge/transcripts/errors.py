@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from callbridge.config import LimitsProfile
 from callbridge.errors import InvalidRequest, NotFound
 
 
@@ -21,8 +22,13 @@ class VendorCallKeyRequired(NotFound):
 class BulkLimitExceeded(InvalidRequest):
     code = "BULK_LIMIT_EXCEEDED"
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("The request exceeds the bulk transcript limits.", errors=problems)
+    def __init__(self, problems: Sequence[str], *, profile: LimitsProfile = LimitsProfile.off) -> None:
+        which = (
+            "the salesforce limits profile's 5 entries of 5 messages"
+            if profile is LimitsProfile.salesforce
+            else "CALLBRIDGE_TRANSCRIPT_BULK_MAX_ENTRIES / _MAX_MESSAGES"
+        )
+        super().__init__(f"The request exceeds the bulk transcript limits ({which}).", errors=problems)
 
 
 class ConversationNotFound(NotFound):

@@ -13,17 +13,19 @@ from callbridge.transcripts.batch import Batch, ConversationState, EntryState, L
 from callbridge.transcripts.jobs import EntryOutcome, IngestJob, IngestOutcome, Utterance
 from callbridge.transcripts.rules import (
     HOLD_REASONS,
+    SALESFORCE_BULK_MAX_ENTRIES,
+    SALESFORCE_BULK_MAX_MESSAGES,
     DropReason,
     describe_window,
     outside_window,
     sender_of,
 )
-from callbridge.transcripts.schemas import EntryStatus
 
 ACCEPTED = "transcript.accepted"
 REPLACED = "transcript.replaced"
 UNCHANGED = "transcript.unchanged"
 DROPPED = "transcript.dropped"
+OVER_SALESFORCE_LIMITS = "transcript.bulk_over_salesforce_limits"
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,44 @@ def store_entry(
 
 def plan_ingest(batch: Batch, job: IngestJob) -> IngestOutcome:
     outcomes = []
+    noted: set[str] = set()  # conversations whose timeline has this request's over-the-limits note
     for keyed in job.entries:
         resolved = batch.resolve(job.call_center_id, keyed.vendor_call_key)
         if resolved is None:
-            message = f"No VoiceCall with vendorCallKey '{keyed.vendor_call_key}' in this call center."
-            outcomes.append(EntryOutcome(keyed.vendor_call_key, EntryStatus.not_found, message))
+            outcomes.append(EntryOutcome.not_found(keyed.vendor_call_key))
             continue
         conversation, leg = resolved.conversation, resolved.conversation.current_leg
-        for utterance in keyed.utterances:
-            _ingest(batch, job.actor, conversation, leg, utterance, resolved.note)
-        count = len(keyed.utterances)
-        outcomes.append(EntryOutcome(keyed.vendor_call_key, EntryStatus.accepted, f"{count} message(s) taken."))
+        if job.over_salesforce_limits is not None and conversation.id not in noted:
+            noted.add(conversation.id)
+            _note_over_limits(batch, job, conversation, leg)
+        drops = {_ingest(batch, job.actor, conversation, leg, u, resolved.note) for u in keyed.utterances}
+        # Paused transcription is the one drop Salesforce's bulk answer reports (hold and the window are silent).
+        paused = DropReason.recording_paused in drops
+        outcomes.append(
+            EntryOutcome.paused(keyed.vendor_call_key) if paused else EntryOutcome.taken(keyed.vendor_call_key)
+        )
     return IngestOutcome(tuple(outcomes))
+
+
+def _note_over_limits(batch: Batch, job: IngestJob, conversation: ConversationState, leg: Leg) -> None:
+    over = job.over_salesforce_limits
+    assert over is not None
+    batch.record(
+        conversation=conversation,
+        voice_call_id=leg.id,
+        actor=job.actor,
+        kind=OVER_SALESFORCE_LIMITS,
+        outcome="accepted",
+        reason=over.reason,
+        data={
+            "entries": over.entries,
+            "largestEntry": over.largest_entry,
+            "salesforceLimits": {
+                "entries": SALESFORCE_BULK_MAX_ENTRIES,
+                "messagesPerEntry": SALESFORCE_BULK_MAX_MESSAGES,
+            },
+        },
+    )
 
 
 def _drop_reason(leg: Leg, conversation: ConversationState, start_ms: int) -> tuple[DropReason, str] | None:
@@ -111,7 +139,8 @@ def _drop_reason(leg: Leg, conversation: ConversationState, start_ms: int) -> tu
 
 def _ingest(
     batch: Batch, actor: Actor, conversation: ConversationState, leg: Leg, u: Utterance, key_note: str | None
-) -> None:
+) -> DropReason | None:
+    """Plan one message; the reason it was dropped, if it was."""
     sender = sender_of(u.sender_type, u.participant_id, conversation.identifier)
     notes = [*u.notes]
     if u.end_ms < u.start_ms:
@@ -146,7 +175,7 @@ def _ingest(
         data |= {"dropReason": code.value, "serverReceivedTimestamp": batch.next_received(conversation)}
         why = "; ".join([*notes, why])
         record(kind=DROPPED, outcome="dropped", reason=why, data=data, event=events.dropped(about, code, why))
-        return
+        return code
 
     participant_id = batch.participant(conversation, sender.role.value, sender.participant_key, None)
     stored = store_entry(
@@ -174,3 +203,4 @@ def _ingest(
         record(kind=REPLACED, outcome="replaced", reason=reason, data=data, event=event)
     else:
         record(kind=UNCHANGED, outcome="unchanged", reason=reason, data=data)
+    return None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from callbridge.auth.replay import PendingSighting
 from callbridge.kit.uow import Actor
-from callbridge.transcripts.rules import SenderType
+from callbridge.transcripts.rules import SALESFORCE_BULK_MAX_ENTRIES, SALESFORCE_BULK_MAX_MESSAGES, SenderType
 from callbridge.transcripts.schemas import EntryStatus
 
 
@@ -30,6 +31,24 @@ class KeyedUtterances:
 
 
 @dataclass(frozen=True)
+class OverSalesforceLimits:
+    """A bulk request larger than Salesforce documents (5 entries of 5 messages): taken, but production could
+    refuse it, so each of its calls' timelines says so."""
+
+    entries: int
+    largest_entry: int  # messages in its largest entry
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"this bulk request has {self.entries} entries and up to {self.largest_entry} messages per entry; "
+            f"Salesforce documents at most {SALESFORCE_BULK_MAX_ENTRIES} entries of "
+            f"{SALESFORCE_BULK_MAX_MESSAGES} messages and production could refuse it with 400 "
+            "(CALLBRIDGE_LIMITS=salesforce refuses it here too)"
+        )
+
+
+@dataclass(frozen=True)
 class IngestJob:
     """Messages of one request (single or bulk), for the call center of its token."""
 
@@ -38,17 +57,47 @@ class IngestJob:
     entries: tuple[KeyedUtterances, ...]
     # The token's first sighting, recorded in the batch's transaction: one commit per request, not two.
     sighting: PendingSighting | None = None
+    over_salesforce_limits: OverSalesforceLimits | None = None
 
     @property
     def weight(self) -> int:
         return sum(len(entry.utterances) for entry in self.entries)
 
 
+ACCEPTED_MESSAGE = "Successfully Processed Transcripts"
+PAUSED_MESSAGE = "Transcription paused for participant"
+RATE_LIMITED_MESSAGE = (
+    "Error Processing Transcript with Id(s) [{ids}]. Error: io.grpc.StatusRuntimeException: "
+    "RESOURCE_EXHAUSTED: Rate limit exceeded"
+)
+
+
 @dataclass(frozen=True)
 class EntryOutcome:
+    """What became of one bulk entry: its line of the 207 (the messages are Salesforce's own)."""
+
     vendor_call_key: str
     status: EntryStatus
     message: str
+
+    @classmethod
+    def taken(cls, vendor_call_key: str) -> EntryOutcome:
+        return cls(vendor_call_key, EntryStatus.accepted, ACCEPTED_MESSAGE)
+
+    @classmethod
+    def not_found(cls, vendor_call_key: str, message: str | None = None) -> EntryOutcome:
+        why = message or f"No VoiceCall with vendorCallKey '{vendor_call_key}' in this call center."
+        return cls(vendor_call_key, EntryStatus.not_found, why)
+
+    @classmethod
+    def paused(cls, vendor_call_key: str) -> EntryOutcome:
+        return cls(vendor_call_key, EntryStatus.paused, PAUSED_MESSAGE)
+
+    @classmethod
+    def rate_limited(cls, vendor_call_key: str, message_ids: Sequence[str]) -> EntryOutcome:
+        """Refused by the org's utterance limit: Contact Lens retries the entries whose message says
+        RESOURCE_EXHAUSTED (after 5, 10 and 20 s)."""
+        return cls(vendor_call_key, EntryStatus.rate_limited, RATE_LIMITED_MESSAGE.format(ids=", ".join(message_ids)))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ SECONDS_THRESHOLD = 10**11
 # Salesforce's ConversationEntry.MessageIdentifier column: longer ids are kept, and flagged.
 SALESFORCE_MESSAGE_ID_LENGTH = 36
 
+# What Salesforce documents for POST /voiceCalls/messages; its own Contact Lens processor sends more.
+SALESFORCE_BULK_MAX_ENTRIES = 5
+SALESFORCE_BULK_MAX_MESSAGES = 5
+
 
 class SenderType(StrEnum):
     end_user = "END_USER"

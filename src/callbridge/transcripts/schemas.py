@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -64,7 +64,8 @@ class BulkEntry(BaseModel):
 
 
 class BulkTranscripts(BaseModel):
-    """Body of ``POST /voiceCalls/messages``: at most 5 entries of at most 5 messages by default."""
+    """Body of ``POST /voiceCalls/messages``: at most 100 entries of at most 100 messages by default (5 x 5 with
+    the ``salesforce`` limits profile)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -75,23 +76,32 @@ class TranscriptsAccepted(BaseModel):
     result: Literal["Accepted"] = "Accepted"
 
 
-class EntryStatus(StrEnum):
-    accepted = "Accepted"
-    not_found = "NOT_FOUND"
-    resource_exhausted = "RESOURCE_EXHAUSTED"
+class EntryStatus(IntEnum):
+    """The HTTP status of one bulk entry, as Salesforce's 207 gives it (decisions.md "Responses")."""
+
+    accepted = 202
+    rate_limited = 400  # over the org's utterance limit: the message says RESOURCE_EXHAUSTED
+    not_found = 404
+    paused = 409  # transcription (recording) is paused for the call
 
 
 class BulkEntryResult(BaseModel):
     vendorCallKey: str
-    status: EntryStatus
-    message: str
+    status: EntryStatus = Field(
+        description="202 taken; 400 over the utterance rate limit (the message contains RESOURCE_EXHAUSTED: "
+        "retry the entry later); 404 no such call; 409 transcription paused."
+    )
+    message: str = Field(examples=["Successfully Processed Transcripts"])
 
 
-class BulkPartiallyAccepted(BaseModel):
-    """207: one result per entry of the request, in its order, when some entry could not be taken."""
+class BulkErrorResponse(BaseModel):
+    errorResponseEntries: list[BulkEntryResult] = Field(description="One per entry of the request, in its order.")
 
-    result: Literal["PartiallyAccepted"] = "PartiallyAccepted"
-    entries: list[BulkEntryResult]
+
+class BulkMultiStatus(BaseModel):
+    """207: some entry was not taken; one result per entry of the request, in its order."""
+
+    errorResponse: BulkErrorResponse
 
 
 class TranscriptSenderOut(BaseModel):

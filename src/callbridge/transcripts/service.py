@@ -3,20 +3,34 @@ normalise times, then hand the messages to the writer and wait for their commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from callbridge.auth.service import DeferredAuthorization, spent_if_refused
-from callbridge.config import Settings
+from callbridge.config import LimitsProfile, Settings
 from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
 from callbridge.kit.bodies import describe
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
+from callbridge.ops import metrics
 from callbridge.transcripts.errors import BulkLimitExceeded, VendorCallKeyRequired
-from callbridge.transcripts.jobs import EntryOutcome, IngestJob, IngestOutcome, KeyedUtterances, Utterance
-from callbridge.transcripts.rules import SALESFORCE_MESSAGE_ID_LENGTH, normalise_epoch
+from callbridge.transcripts.jobs import (
+    EntryOutcome,
+    IngestJob,
+    IngestOutcome,
+    KeyedUtterances,
+    OverSalesforceLimits,
+    Utterance,
+)
+from callbridge.transcripts.rules import (
+    SALESFORCE_BULK_MAX_ENTRIES,
+    SALESFORCE_BULK_MAX_MESSAGES,
+    SALESFORCE_MESSAGE_ID_LENGTH,
+    normalise_epoch,
+)
 from callbridge.transcripts.schemas import BulkTranscripts, EntryStatus, TranscriptMessage
 from callbridge.transcripts.writer import submit
 from callbridge.voice_calls.errors import VoiceCallNotFound
@@ -54,12 +68,21 @@ def parse_message(data: Any, settings: Settings) -> TranscriptMessage:
     return _validate(TranscriptMessage, data, problems)
 
 
+def bulk_limits(settings: Settings) -> tuple[int, int]:
+    """Entries per request and messages per entry: the settings (100 x 100 by default), capped at Salesforce's
+    documented 5 x 5 by the ``salesforce`` limits profile."""
+    entries, messages = settings.transcript_bulk_max_entries, settings.transcript_bulk_max_messages
+    if settings.limits is LimitsProfile.salesforce:
+        return min(entries, SALESFORCE_BULK_MAX_ENTRIES), min(messages, SALESFORCE_BULK_MAX_MESSAGES)
+    return entries, messages
+
+
 def check_bulk_limits(data: Any, settings: Settings) -> None:
     """More than the configured entries, or messages in an entry, refuses the whole request."""
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return
-    max_entries, max_messages = settings.transcript_bulk_max_entries, settings.transcript_bulk_max_messages
+    max_entries, max_messages = bulk_limits(settings)
     problems = []
     if len(entries) > max_entries:
         problems.append(f"entries: has {len(entries)} entries; at most {max_entries} are allowed")
@@ -70,7 +93,19 @@ def check_bulk_limits(data: Any, settings: Settings) -> None:
                 f"entries[{index}].messages: has {len(messages)} messages; at most {max_messages} per entry are allowed"
             )
     if problems:
-        raise BulkLimitExceeded(problems)
+        raise BulkLimitExceeded(problems, profile=settings.limits)
+
+
+def over_salesforce_limits(body: BulkTranscripts) -> OverSalesforceLimits | None:
+    """A request taken although larger than Salesforce documents (counted, and noted in its calls' timelines)."""
+    largest = max(len(entry.messages) for entry in body.entries)
+    too_many_entries = len(body.entries) > SALESFORCE_BULK_MAX_ENTRIES
+    too_many_messages = largest > SALESFORCE_BULK_MAX_MESSAGES
+    if not (too_many_entries or too_many_messages):
+        return None
+    exceeded = "both" if too_many_entries and too_many_messages else "entries" if too_many_entries else "messages"
+    metrics.BULK_OVER_SALESFORCE_LIMITS.labels(exceeded).inc()
+    return OverSalesforceLimits(len(body.entries), largest)
 
 
 def parse_bulk(data: Any, settings: Settings) -> BulkTranscripts:
@@ -122,6 +157,16 @@ async def create_transcript(
         raise VoiceCallNotFound(vendor_call_key)
 
 
+async def over_utterance_limit(
+    state: AppState, auth: DeferredAuthorization, entries: Sequence[KeyedUtterances]
+) -> set[int]:
+    """The utterance rate limit's seam (decisions.md "Limits"): the indices of ``entries`` the org's utterance
+    limit refuses. Each is answered 400 RESOURCE_EXHAUSTED in the 207 (``EntryOutcome.rate_limited``) and none
+    of its messages is processed; the others are written as usual. Nothing is refused until a limiter is
+    wired in here."""
+    return set()
+
+
 async def create_transcripts(
     state: AppState, auth: DeferredAuthorization, actor: Actor, data: Any
 ) -> list[EntryOutcome]:
@@ -129,19 +174,27 @@ async def create_transcripts(
     async with spent_if_refused(auth):
         body = parse_bulk(data, state.settings)
     refused: dict[int, EntryOutcome] = {}
-    keyed = []
+    candidates: list[tuple[int, KeyedUtterances]] = []
     for index, entry in enumerate(body.entries):
         if is_voice_call_id(entry.vendor_call_key):
-            refused[index] = EntryOutcome(
-                entry.vendor_call_key,
-                EntryStatus.not_found,
-                "vendorCallKey must be the telephony vendor's call key, not a VoiceCall id (0LQ...).",
-            )
+            why = "vendorCallKey must be the telephony vendor's call key, not a VoiceCall id (0LQ...)."
+            refused[index] = EntryOutcome.not_found(entry.vendor_call_key, why)
             continue
-        keyed.append(KeyedUtterances(entry.vendor_call_key, tuple(to_utterance(m) for m in entry.messages)))
+        candidates.append(
+            (index, KeyedUtterances(entry.vendor_call_key, tuple(to_utterance(m) for m in entry.messages)))
+        )
+    limited = await over_utterance_limit(state, auth, [keyed for _, keyed in candidates])
+    keyed = []
+    for position, (index, entry_utterances) in enumerate(candidates):
+        if position in limited:
+            ids = [u.message_id for u in entry_utterances.utterances]
+            refused[index] = EntryOutcome.rate_limited(entry_utterances.vendor_call_key, ids)
+        else:
+            keyed.append(entry_utterances)
+    over = over_salesforce_limits(body)
     written: list[EntryOutcome] = []
     if keyed:
-        job = IngestJob(auth.context.call_center_id, actor, tuple(keyed), auth.sighting)
+        job = IngestJob(auth.context.call_center_id, actor, tuple(keyed), auth.sighting, over)
         written = list((await submit(state, job, IngestOutcome)).entries)
         auth.recorded()
     else:
