@@ -14,6 +14,7 @@ from callbridge.kit import ids
 from callbridge.kit.bodies import describe
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
+from callbridge.limits.limiter import resource_exhausted_message
 from callbridge.transcripts.errors import BulkLimitExceeded, VendorCallKeyRequired
 from callbridge.transcripts.jobs import EntryOutcome, IngestJob, IngestOutcome, KeyedUtterances, Utterance
 from callbridge.transcripts.rules import SALESFORCE_MESSAGE_ID_LENGTH, normalise_epoch
@@ -114,6 +115,8 @@ async def create_transcript(
         if is_voice_call_id(vendor_call_key):
             raise VendorCallKeyRequired(vendor_call_key)
         message = parse_message(data, state.settings)
+    if state.limiter is not None:  # a 429 leaves the token's jti unspent: nothing was processed
+        await state.limiter.take_or_refuse(state.limiter.utterances, auth.context.org_id)
     keyed = KeyedUtterances(vendor_call_key, (to_utterance(message),))
     job = IngestJob(auth.context.call_center_id, actor, (keyed,), auth.sighting)
     (outcome,) = (await submit(state, job, IngestOutcome)).entries
@@ -139,6 +142,7 @@ async def create_transcripts(
             )
             continue
         keyed.append(KeyedUtterances(entry.vendor_call_key, tuple(to_utterance(m) for m in entry.messages)))
+    keyed = await _within_utterance_limit(state, auth.context.org_id, body, refused, keyed)
     written: list[EntryOutcome] = []
     if keyed:
         job = IngestJob(auth.context.call_center_id, actor, tuple(keyed), auth.sighting)
@@ -148,3 +152,20 @@ async def create_transcripts(
         await auth.record_alone()
     taken = iter(written)
     return [refused[index] if index in refused else next(taken) for index in range(len(body.entries))]
+
+
+async def _within_utterance_limit(
+    state: AppState, org_id: str, body: BulkTranscripts, refused: dict[int, EntryOutcome], keyed: list[KeyedUtterances]
+) -> list[KeyedUtterances]:
+    """The entries whose messages fit the org's utterance budget, decided in request order; each of the others
+    is refused (in ``refused``) as Salesforce refuses it, RESOURCE_EXHAUSTED, and nothing of it is written."""
+    if state.limiter is None or not keyed:
+        return keyed
+    taken = await state.limiter.take(state.limiter.utterances, org_id, [len(k.utterances) for k in keyed])
+    indexes = [index for index in range(len(body.entries)) if index not in refused]
+    for index, entry, fits in zip(indexes, keyed, taken.granted, strict=True):
+        if not fits:
+            ids_ = [utterance.message_id for utterance in entry.utterances]
+            message = resource_exhausted_message(ids_)
+            refused[index] = EntryOutcome(entry.vendor_call_key, EntryStatus.resource_exhausted, message)
+    return [entry for entry, fits in zip(keyed, taken.granted, strict=True) if fits]
