@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import httpx2
+
+from callbridge.app import create_app
+from callbridge.auth.certificates import KeyPair
+from callbridge.client import AsyncCallbridgeClient, TokenSigner
+from callbridge.client.schemas import VoiceCallCreate
+from callbridge.config import LimitsProfile, Settings
 from callbridge.kit.clock import FrozenClock
-from tests.conftest import TokenFactory
+from callbridge.kit.db import Database
+from callbridge.limits.stores import MemoryStore, PostgresStore, RedisStore, store_for
+from tests.conftest import CALL_CENTER, ORG_ID, TokenFactory
 from tests.limits.conftest import URL, Serve, create_body, entries_of
 from tests.ops.conftest import scrape, value
 from tests.transcripts.conftest import INBOUND_KEY, message
@@ -154,3 +165,35 @@ async def test_refusals_are_counted_by_limit(serve: Serve, auth: Auth) -> None:
         await http.post(URL, json=create_body("c"), headers=auth())
         after = value(await scrape(http), "callbridge_limit_refusals_total", limit="new_voice_calls")
     assert after - before == 2
+
+
+def test_store_follows_the_deployment(tmp_path: Path) -> None:
+    """One process on SQLite counts in memory; a Redis broker means Redis; a PostgreSQL database, PostgreSQL."""
+    sqlite = Database(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    postgres = Database("postgresql+asyncpg://postgres@127.0.0.1:5432/nowhere")
+    assert isinstance(store_for(None, sqlite), MemoryStore)
+    assert isinstance(store_for("memory://", postgres), PostgresStore)
+    assert isinstance(store_for("postgresql://postgres@127.0.0.1/x", postgres), PostgresStore)
+    assert isinstance(store_for("redis://127.0.0.1:6379/0", sqlite), RedisStore)
+
+
+async def test_python_client_waits_retry_after_then_succeeds(
+    settings: Settings, call_centers: Any, key_pair: KeyPair, clock: FrozenClock
+) -> None:
+    """callbridge.client meets a 429 on its second create, waits the Retry-After the server gave (1 s), and
+    its resend is taken."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(seconds=seconds)
+
+    limited = settings.model_copy(update={"limits": LimitsProfile.salesforce, "limit_calls_per_second": 1})
+    app = create_app(limited, clock=clock)
+    async with app.router.lifespan_context(app):
+        signer = TokenSigner(key_pair.private_key_pem, ORG_ID, CALL_CENTER)
+        transport = httpx2.ASGITransport(app=app)
+        async with AsyncCallbridgeClient("http://callbridge.test", signer, transport=transport, sleep=sleep) as http:
+            for key in ("first", "second"):
+                await http.create_voice_call(VoiceCallCreate(vendor_call_key=key, to="+18005550199", from_="+1415"))
+    assert waits == [1.0]
