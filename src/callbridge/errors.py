@@ -134,4 +134,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         429: "Over a limit; retry after `Retry-After` seconds.",
         503: "A backing service is unavailable; retry.",
     }
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+    retry_after = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+    return {
+        status: {"model": ErrorBody, "description": descriptions[status]}
+        | ({"headers": retry_after} if status in (429, 503) else {})
+        for status in statuses
+    }
