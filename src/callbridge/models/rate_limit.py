@@ -1,4 +1,6 @@
-"""Per-org rate-limit counters shared by every process serving one PostgreSQL database (callbridge.limits.stores)."""
+"""Per-org rate-limit counters shared by every process serving one PostgreSQL database (callbridge.limits.stores).
+
+On PostgreSQL the migration creates the table UNLOGGED: its rows are worth nothing after a crash."""
 
 from __future__ import annotations
 

@@ -19,6 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # UNLOGGED on PostgreSQL: a counter lost in a crash costs nothing, and a take then commits without a WAL
+    # flush (measured here: 10.5 ms per take logged, 4.4 ms unlogged, on a loaded 2-core machine).
+    unlogged = ["UNLOGGED"] if op.get_context().dialect.name == "postgresql" else []
     op.create_table(
         "rate_limit_counters",
         sa.Column("org_id", sa.String(length=18), nullable=False),
@@ -26,6 +29,7 @@ def upgrade() -> None:
         sa.Column("window_start", sa.BigInteger(), nullable=False, comment="epoch seconds the current window began"),
         sa.Column("used", sa.BigInteger(), nullable=False, comment="what the current window has taken"),
         sa.PrimaryKeyConstraint("org_id", "limit_name", name=op.f("pk_rate_limit_counters")),
+        prefixes=unlogged,
     )
 
 
