@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx2
 import pytest
 import redis
@@ -95,3 +96,15 @@ async def test_utterances_are_counted_across_processes(two_apps: Callable[..., A
     assert mixed.status_code == 207, mixed.text
     assert ["RESOURCE_EXHAUSTED" in e["message"] for e in entries_of(mixed.json())] == [False, False, True]
     assert single.status_code == 429
+
+
+async def test_counters_are_unlogged_on_postgresql(pg_database: PgDatabase) -> None:
+    """The migration makes rate_limit_counters UNLOGGED: a take commits without waiting for a WAL flush."""
+    connection = await asyncpg.connect(**services._connect_args() | {"database": pg_database.name})
+    try:
+        persistence = await connection.fetchval(
+            "SELECT relpersistence::text FROM pg_class WHERE relname = $1", "rate_limit_counters"
+        )
+    finally:
+        await connection.close()
+    assert persistence == "u"
