@@ -12,8 +12,9 @@ Every failure a client can cause is a ``CallbridgeError``; the renderer turns ea
     ├── Conflict                        409
     ├── PayloadTooLarge                 413
     ├── UnsupportedMediaType            415
-    ├── TooManyRequests                 429 (with Retry-After)
-    └── ServiceUnavailable              503
+    ├── TooManyRequests                 429 (with Retry-After; RATE_LIMIT_EXCEEDED: callbridge.limits)
+    ├── ServiceUnavailable              503
+    └── FaultInjected                   the status CALLBRIDGE_FAULTS names (FAULT_INJECTED: callbridge.limits)
 """
 
 from __future__ import annotations
