@@ -32,6 +32,9 @@ from callbridge.kit.db import Database
 from callbridge.kit.fastlane import FastLane
 from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
+from callbridge.limits.faults import parse_faults
+from callbridge.limits.injection import InjectFaults
+from callbridge.limits.limiter import limiter_for
 from callbridge.ops import logs as ops_logs
 from callbridge.ops.endpoints import router as ops_router
 from callbridge.ops.metrics import EventMetrics
@@ -77,6 +80,7 @@ def create_app(
             broker=broker or own_broker or InProcessBroker(),
             clock=clock or SystemClock(),
         )
+        state.limiter = limiter_for(settings, database, state.clock)
         state.transcripts = start_transcript_writer(state)
         state.voice_call_creates = start_create_writer(state)
         state.routing_timer = start_routing_timer(state)
@@ -96,6 +100,8 @@ def create_app(
             await state.voice_call_creates.stop()
             if own_broker is not None:
                 await own_broker.stop()
+            if state.limiter is not None:
+                await state.limiter.close()
             await database.dispose()
 
     app = FastAPI(
@@ -117,6 +123,10 @@ def create_app(
     app.include_router(connect_router, prefix="/services/data")
     # The hottest telephony writes skip FastAPI's per-request machinery (callbridge.kit.fastlane).
     app.add_middleware(FastLane, routes=[*voice_call_hot_routes, *transcript_hot_routes])
+    # CALLBRIDGE_FAULTS: outside the fast lane, so that its routes get the same faults as the others.
+    faults = parse_faults(settings.faults)
+    if faults:
+        app.add_middleware(InjectFaults, plan=faults)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)

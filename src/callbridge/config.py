@@ -8,6 +8,8 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from callbridge.limits.faults import parse_faults
+
 SCRT_AUDIENCE = "https://scrt.salesforce.com"
 
 
@@ -101,6 +103,12 @@ class Settings(BaseSettings):
     @classmethod
     def _known_broker(cls, url: str | None) -> str | None:
         return check_broker_url(url)
+
+    @field_validator("faults")
+    @classmethod
+    def _readable_faults(cls, faults: str) -> str:
+        parse_faults(faults)  # a bad item fails at start-up, named
+        return faults
 
     @property
     def max_token_lifetime_seconds(self) -> int:

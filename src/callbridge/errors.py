@@ -12,8 +12,9 @@ Every failure a client can cause is a ``CallbridgeError``; the renderer turns ea
     ├── Conflict                        409
     ├── PayloadTooLarge                 413
     ├── UnsupportedMediaType            415
-    ├── TooManyRequests                 429 (with Retry-After)
-    └── ServiceUnavailable              503
+    ├── TooManyRequests                 429 (with Retry-After; RATE_LIMIT_EXCEEDED: callbridge.limits)
+    ├── ServiceUnavailable              503
+    └── FaultInjected                   the status CALLBRIDGE_FAULTS names (FAULT_INJECTED: callbridge.limits)
 """
 
 from __future__ import annotations
@@ -134,4 +135,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         429: "Over a limit; retry after `Retry-After` seconds.",
         503: "A backing service is unavailable; retry.",
     }
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+    retry_after = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+    return {
+        status: {"model": ErrorBody, "description": descriptions[status]}
+        | ({"headers": retry_after} if status in (429, 503) else {})
+        for status in statuses
+    }

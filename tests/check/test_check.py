@@ -44,10 +44,14 @@ def test_every_check_passes_against_callbridge(server: LiveServer) -> None:
     options = ["--queue", "Support", "--dialed-number", DIALED_NUMBER, "--agent", agent]
     status, report = run_check(server.url, server.key_path, *options, env=env)
     failures = {r["name"]: r["reason"] for r in report["results"] if r["status"] != "pass"}
-    assert failures == {}
+    # The live server runs without CALLBRIDGE_LIMITS: the limit check (tests/limits) is skipped.
+    assert failures == {
+        "limits.create_rate_limited": "needs the server's limit: give --limit-calls-per-second "
+        "(CALLBRIDGE_LIMITS=salesforce)"
+    }
     assert status == 0
     assert [r["name"] for r in report["results"]] == [c.name for c in all_checks()]
-    assert report["passed"] == len(all_checks())
+    assert report["passed"] == len(all_checks()) - 1
 
 
 def test_checks_needing_options_are_skipped_without_them(server: LiveServer) -> None:

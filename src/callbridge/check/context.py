@@ -46,6 +46,8 @@ class CheckConfig:
     bulk_max_entries: int = 100
     bulk_max_messages: int = 100
     timeout: float = 10.0
+    # The server's CALLBRIDGE_LIMIT_CALLS_PER_SECOND when it enforces Salesforce's limits: enables the limit check.
+    limit_calls_per_second: int | None = None
     transport: httpx2.AsyncBaseTransport | None = None
 
 

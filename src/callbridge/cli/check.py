@@ -67,6 +67,13 @@ def check(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+    limit_calls_per_second: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="The server's new VoiceCalls per second when it enforces Salesforce's limits: enables their check.",
+        ),
+    ] = None,
 ) -> None:
     """Check that a server speaks the Telephony Integration API as Salesforce's clients expect.
 
@@ -93,6 +100,7 @@ def check(
         bulk_max_entries=bulk_max_entries,
         bulk_max_messages=bulk_max_messages,
         timeout=timeout,
+        limit_calls_per_second=limit_calls_per_second,
     )
     console = _console()
     try:

@@ -9,6 +9,7 @@ import tempfile
 import structlog
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
@@ -28,7 +29,14 @@ def serve(
     graceful_timeout: int = typer.Option(5, help="Seconds in-flight requests get to finish on shutdown."),
 ) -> None:
     """Serve the Telephony Integration API (and the console) over HTTP."""
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "CALLBRIDGE_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            err.print(message if message.startswith(name) else f"{name}: {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     if not migrations.is_current(settings.database_url):
         schema = ", ".join(sorted(migrations.current_revisions(settings.database_url))) or "none"
         head = ", ".join(sorted(migrations.head_revisions(settings.database_url)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
@@ -14,6 +14,9 @@ from callbridge.kit.clock import Clock
 from callbridge.kit.db import Database
 from callbridge.kit.uow import Actor, UnitOfWork
 from callbridge.kit.writer import BatchWriter
+
+if TYPE_CHECKING:
+    from callbridge.limits.limiter import Limiter
 
 
 @dataclass
@@ -29,6 +32,8 @@ class AppState:
     voice_call_creates: BatchWriter[Any, Any] | None = None
     # The routing timer (callbridge.routing.timers): expires offers, releases scheduled callbacks, retries.
     routing_timer: asyncio.Task[None] | None = None
+    # CALLBRIDGE_LIMITS (callbridge.limits.limiter): None when limits are off.
+    limiter: Limiter | None = None
     # Set when the server begins to stop: push streams tell their clients to reconnect and end.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 

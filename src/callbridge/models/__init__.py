@@ -13,6 +13,7 @@ from callbridge.models.contact_center import (
     Queue,
 )
 from callbridge.models.intelligence import ConversationEvent, ConversationEventEntry
+from callbridge.models.rate_limit import RateLimitCounter
 from callbridge.models.routing import AgentState, AgentWork, ContactRequest, PendingServiceRouting
 from callbridge.models.timeline import TimelineEntry
 from callbridge.models.token import SeenTokenId
@@ -40,6 +41,7 @@ __all__ = [
     "PendingServiceRouting",
     "PhoneChannel",
     "Queue",
+    "RateLimitCounter",
     "SeenTokenId",
     "TimelineEntry",
     "VoiceCall",

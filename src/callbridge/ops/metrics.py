@@ -91,6 +91,18 @@ BROKER_LAG = Gauge(
     "How far behind the newest published event this process's broker subscription is (shared brokers).",
     multiprocess_mode="livemax",
 )
+LIMIT_REFUSALS = Counter(
+    "callbridge_limit_refusals",
+    "Requests (429) and bulk transcript entries (RESOURCE_EXHAUSTED) refused for being over a CALLBRIDGE_LIMITS "
+    "limit, by limit: new_voice_calls, utterances.",
+    ["limit"],
+)
+FAULTS_INJECTED = Counter(
+    "callbridge_faults_injected",
+    "Faults CALLBRIDGE_FAULTS injected, by fault: a status code (the request was answered with it unprocessed) "
+    "or delay.",
+    ["fault"],
+)
 
 # Children resolved once: ``labels()`` takes a lock and a dictionary lookup on every call.
 _children: dict[tuple[int, tuple[str, ...]], Counter] = {}
@@ -104,6 +116,14 @@ def _inc(metric: Counter, *labels: str, amount: float = 1) -> None:
     if child is None:
         child = _children[key] = metric.labels(*labels)
     child.inc(amount)
+
+
+def count_limit_refusal(limit: str) -> None:
+    _inc(LIMIT_REFUSALS, limit)
+
+
+def count_fault(fault: str) -> None:
+    _inc(FAULTS_INJECTED, fault)
 
 
 def count(event: AnyEvent) -> None:

@@ -31,7 +31,7 @@ from callbridge.transcripts.schemas import (
 router = APIRouter(tags=["Transcripts"])
 route = slash_twins(router)
 
-_WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 503)
+_WRITE_ERRORS = error_responses(400, 401, 404, 413, 415, 429, 503)
 
 
 @route(

@@ -149,6 +149,8 @@ async def create_transcript(
         if is_voice_call_id(vendor_call_key):
             raise VendorCallKeyRequired(vendor_call_key)
         message = parse_message(data, state.settings)
+    if state.limiter is not None:  # a 429 leaves the token's jti unspent: nothing was processed
+        await state.limiter.take_or_refuse(state.limiter.utterances, auth.context.org_id)
     keyed = KeyedUtterances(vendor_call_key, (to_utterance(message),))
     job = IngestJob(auth.context.call_center_id, actor, (keyed,), auth.sighting)
     (outcome,) = (await submit(state, job, IngestOutcome)).entries
@@ -162,9 +164,13 @@ async def over_utterance_limit(
 ) -> set[int]:
     """The utterance rate limit's seam (decisions.md "Limits"): the indices of ``entries`` the org's utterance
     limit refuses. Each is answered 400 RESOURCE_EXHAUSTED in the 207 (``EntryOutcome.rate_limited``) and none
-    of its messages is processed; the others are written as usual. Nothing is refused until a limiter is
-    wired in here."""
-    return set()
+    of its messages is processed; the others are written as usual. Decided in request order."""
+    if state.limiter is None or not entries:
+        return set()
+    taken = await state.limiter.take(
+        state.limiter.utterances, auth.context.org_id, [len(e.utterances) for e in entries]
+    )
+    return {position for position, fits in enumerate(taken.granted) if not fits}
 
 
 async def create_transcripts(

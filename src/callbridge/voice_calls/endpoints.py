@@ -27,6 +27,7 @@ from callbridge.voice_calls.schemas import (
 router = APIRouter(tags=["VoiceCall"])
 
 _WRITE_ERRORS = error_responses(400, 401, 404, 413, 415)
+_CREATE_ERRORS = error_responses(400, 401, 404, 413, 415, 429, 503)
 
 
 # Registers a path with and without a trailing slash (real clients send both).
@@ -38,7 +39,7 @@ route = slash_twins(router)
     methods=["POST"],
     summary="Create a VoiceCall (or a transfer leg)",
     response_model=VoiceCallCreated,
-    responses=_WRITE_ERRORS,
+    responses=_CREATE_ERRORS,
     openapi_extra=request_body_openapi(VoiceCallCreate),
 )
 async def create_voice_call(
@@ -58,6 +59,8 @@ async def _create(
     """Checked here, written by the create writer with the token's jti (callbridge.voice_calls.creator)."""
     async with spent_if_refused(auth):
         prepared = service.prepare_create(auth.context, body)
+    if state.limiter is not None:  # a 429 leaves the token's jti unspent: nothing was processed
+        await state.limiter.take_or_refuse(state.limiter.new_voice_calls, auth.context.org_id)
     job = CreateJob(auth.context, prepared, provider, actor, auth.sighting)
     outcome = await creator.submit(state, job)
     auth.recorded()
