@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Request
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize
-from callbridge.errors import error_responses
+from callbridge.errors import CallbridgeError, error_responses
 from callbridge.kit.bodies import parse_body, request_body_openapi
 from callbridge.kit.http import actor_of, slash_twins
 from callbridge.kit.state import app_state
 from callbridge.kit.uow import UnitOfWork
 from callbridge.routing import read, service
-from callbridge.routing.errors import RoutingFailed
 from callbridge.routing.schemas import (
     CallbackCreated,
     CallbackRequest,
@@ -31,15 +30,16 @@ from callbridge.routing.tx import in_unit_of_work
 router = APIRouter(tags=["Routing"])
 route = slash_twins(router)
 
-_ROUTING_ERRORS = error_responses(400, 401, 404, 413, 415)
+_ROUTING_ERRORS = error_responses(400, 401, 404, 409, 413, 415)
+_CALLBACK_ERRORS = error_responses(400, 401, 404, 413, 415)
 T = TypeVar("T")
 
 
-async def _run(request: Request, step: Callable[[UnitOfWork], Awaitable[T | RoutingFailed]]) -> T:
-    """The step in a unit of work (retried on a collision with another process); a routing failure is
-    committed to the timeline first, then answered."""
+async def _run(request: Request, step: Callable[[UnitOfWork], Awaitable[T | CallbridgeError]]) -> T:
+    """The step in a unit of work (retried on a collision with another process); a refusal (ROUTING_FAILED,
+    CALL_ENDED) is committed to the timeline first, then answered."""
     outcome = await in_unit_of_work(app_state(request), actor_of(request), step)
-    if isinstance(outcome, RoutingFailed):
+    if isinstance(outcome, CallbridgeError):
         raise outcome
     return outcome
 
@@ -156,7 +156,7 @@ async def clear_routing(
     methods=["POST"],
     summary="Request a callback: a ContactRequest routed by the call center's callback routing",
     response_model=CallbackCreated,
-    responses=_ROUTING_ERRORS,
+    responses=_CALLBACK_ERRORS,
     openapi_extra=request_body_openapi(CallbackRequest, xml=False),
 )
 async def request_callback(
