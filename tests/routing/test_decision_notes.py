@@ -43,3 +43,16 @@ async def test_route_falling_back_is_still_a_fallback(create_call: CreateCall, t
     await telephony.route(call, {"routingTarget": "Never_Matches", "fallbackQueue": "Sales"})
     (fallback,) = [e for e in await telephony.timeline(call) if e["kind"] == "routing.fallback_taken"]
     assert fallback["data"]["via"] == "fallbackQueue"
+
+
+async def test_a_dialed_number_whose_plus_arrived_as_a_space_finds_its_channel(
+    create_call: CreateCall, telephony: Telephony
+) -> None:
+    """omniFlow dialedNumber " 14155550100": read as +14155550100, its phone channel routes, and it is noted."""
+    call = await create_call()
+    response = await telephony.omni_flow(call, {"dialedNumber": " 14155550100"})
+    assert response.status_code == 200, response.text
+    (restored,) = [e for e in await telephony.timeline(call) if e["kind"] == "request.number_restored"]
+    assert restored["reason"].startswith("dialedNumber ' 14155550100' arrived with a space")
+    (evaluated,) = [e for e in await telephony.timeline(call) if e["kind"] == "routing.flow_evaluated"]
+    assert evaluated["data"]["via"] == "phone channel +14155550100"

@@ -26,6 +26,7 @@ from callbridge.routing.flows import FlowContext
 from callbridge.routing.schemas import CallbackRequest, OmniFlowRequest, OmniFlowResult, RouteRequest
 from callbridge.voice_calls import repository as calls
 from callbridge.voice_calls.errors import VoiceCallNotFound
+from callbridge.voice_calls.schemas import RestoresPlus
 
 PENDING_SERVICE_ROUTING = "0JR"
 VOICE_WEIGHT = 100  # a voice call takes the whole of a default capacity (PendingServiceRouting.CapacityWeight)
@@ -61,6 +62,20 @@ def refuse_if_ended(uow: UnitOfWork, call: VoiceCall, request: str) -> CallEnded
         data={"request": request, "code": "CALL_ENDED", "callEndDateTime": ended},
     )
     return CallEnded(call.id, request)
+
+
+def note_restored(uow: UnitOfWork, call: VoiceCall, body: RestoresPlus, request: str) -> None:
+    """A phone number whose '+' arrived as a space and was given back, in the timeline."""
+    if body.plus_restored:
+        uow.record(
+            call_center_id=call.call_center_id,
+            voice_call_id=call.id,
+            conversation_id=call.conversation_id,
+            kind="request.number_restored",
+            outcome="normalised",
+            reason="; ".join(body.plus_restored),
+            data={"request": request},
+        )
 
 
 def flow_context(call: VoiceCall, inputs: dict[str, Any], dialed_number: str | None = None) -> FlowContext:
@@ -232,6 +247,7 @@ async def omni_flow(
 ) -> OmniFlowResult | RoutingFailed | CallEnded:
     """Decide, explain, create the PSR and offer it at once; the answer names the target's external ids."""
     call = await resolve_call(uow, context, id_or_key)
+    note_restored(uow, call, body, "omniFlow")
     if (ended := refuse_if_ended(uow, call, "omniFlow")) is not None:
         return ended
     decision = await decide_omni_flow(uow.session, call, context.org_id, body, settings.routing_push_timeout_seconds)
@@ -401,6 +417,7 @@ async def request_callback(
     """A ContactRequest, always recorded: routed by the call center's callback flow or fallback queue, else by
     the original call's queue, when it is scheduled; when nothing routes it, it waits, visible to supervisors."""
     call = await resolve_call(uow, context, id_or_key)
+    note_restored(uow, call, body, "requestCallback")
     scheduled = body.scheduled_routing_date_time
     inputs: dict[str, Any] = {"callbackNumber": body.callback_number, "isPreviewCallback": body.is_preview_callback}
     if scheduled is not None:
