@@ -58,7 +58,8 @@ async def execute_omni_flow(
 ) -> OmniFlowResult:
     """Tries voicemail routing (voicemail calls), the phone channel of ``dialedNumber`` (its flow, then its
     fallback queue), ``flowDevName`` (or ``flowName``), then ``fallbackQueue``. Answers the external ids of the
-    agent and/or queue routed to; 400 ROUTING_FAILED lists what was tried when nothing routes."""
+    agent and/or queue routed to; 400 ROUTING_FAILED lists what was tried when nothing routes; 409 CALL_ENDED
+    for an ended call that is not a voicemail."""
     state = app_state(request)
     body = await parse_body(request, OmniFlowRequest, state.settings.max_body_bytes)
     return await _run(request, lambda uow: service.omni_flow(uow, context, voiceCallId, body, state.settings))
@@ -109,7 +110,7 @@ async def _reroute(request: Request, voice_call_id: str, context: CallCenterCont
 
 
 _REROUTE = {
-    "summary": "Reroute a VoiceCall: close the accepted work and route the call to another agent",
+    "summary": "Reroute a VoiceCall: pass it over its current agent and route it to another",
     "response_model": RoutingStatus,
     "responses": error_responses(401, 404, 409, 413, 415),
     "openapi_extra": request_body_openapi(NoBody, required=False),
@@ -120,8 +121,9 @@ _REROUTE = {
 async def reroute_voice_call(
     request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
 ) -> RoutingStatus:
-    """No body (``null`` is fine). Closes accepted work, or withdraws the standing offer, and routes the call
-    again, passing over the agents it had; 409 NOTHING_TO_REROUTE when it was never routed."""
+    """No body (``null`` is fine). Passes the call over its current agent (accepted work closed, or the standing
+    offer withdrawn; else the agent last offered it), drops the preferred agent and routes it again; 409
+    NOTHING_TO_REROUTE when it was never routed, 409 CALL_ENDED when it has ended (not a voicemail)."""
     return await _reroute(request, voiceCallId, context)
 
 
@@ -154,7 +156,7 @@ async def clear_routing(
 @route(
     "/voiceCalls/{voiceCallId}/requestCallback",
     methods=["POST"],
-    summary="Request a callback: a ContactRequest routed by the call center's callback routing",
+    summary="Request a callback: a ContactRequest, always recorded, routed by the callback routing",
     response_model=CallbackCreated,
     responses=_CALLBACK_ERRORS,
     openapi_extra=request_body_openapi(CallbackRequest, xml=False),
@@ -162,8 +164,9 @@ async def clear_routing(
 async def request_callback(
     request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
 ) -> CallbackCreated:
-    """JSON only. Routed by the call center's ``callback`` flow, then its fallback queue, at
-    ``scheduledRoutingDateTime`` (now when absent)."""
+    """JSON only. The ContactRequest is always recorded: routed by the call center's ``callback`` flow, then its
+    fallback queue, else the original call's queue, at ``scheduledRoutingDateTime`` (now when absent); when
+    nothing routes it, it waits with status Unrouted, listed for supervisors (``GET /console/v1/callbacks``)."""
     state = app_state(request)
     body = await parse_body(request, CallbackRequest, state.settings.max_body_bytes, xml_allowed=False)
     record_id = await _run(
