@@ -3,10 +3,14 @@ and what an agent may read of their own call."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
+from sqlalchemy import update
 
+from callbridge.kit.state import AppState
+from callbridge.models import VoiceCall
 from tests.routing.conftest import ALICE, BRUNO, SAM, Console, Telephony
 from tests.voice_calls.conftest import CreateCall
 
@@ -28,10 +32,19 @@ async def routed_call(create_call: CreateCall, telephony: Telephony, **overrides
 
 
 async def missed(telephony: Telephony, key: str) -> None:
-    """The caller hung up before an agent answered: the call ends (endTime) and its routing stays."""
+    """The caller hung up before an agent answered: the call ends (endTime), which withdraws its routing."""
     body = {"endTime": "2026-11-24T18:17:10Z", "isActiveCall": True}
     response = await telephony.http.patch(f"/telephony/v1/voiceCalls/{key}", json=body, headers=telephony.auth())
     assert response.status_code == 200, response.text
+
+
+async def ended_behind_routing(state: AppState, key: str) -> None:
+    """A call whose end reached the database without withdrawing its routing (stored before an ending call
+    withdrew it, or ended by another writer): the routing is left stale."""
+    async with state.database.write_session() as session:
+        ended = update(VoiceCall).where(VoiceCall.vendor_call_key == key).values(call_end_date_time=datetime.now(UTC))
+        await session.execute(ended)
+        await session.commit()
 
 
 async def test_agents_show_presence_and_load(create_call: CreateCall, telephony: Telephony, console: Console) -> None:
@@ -88,24 +101,24 @@ async def test_an_ended_call_is_not_live(create_call: CreateCall, telephony: Tel
 
 
 async def test_a_missed_calls_routing_is_flagged_stale(
-    create_call: CreateCall, telephony: Telephony, console: Console
+    create_call: CreateCall, telephony: Telephony, console: Console, state: AppState
 ) -> None:
     """/pending marks a routing whose call ended as stale; one whose call is live is not."""
     await routed_call(create_call, telephony)
     sam = await console.sign_in(SAM)
     (live,) = await get(console, "/console/v1/pending", sam)
     assert (live["stale"], live["callEnded"], live["vendorCallKey"]) == (False, False, KEY)
-    await missed(telephony, KEY)
+    await ended_behind_routing(state, KEY)
     (stale,) = await get(console, "/console/v1/pending", sam)
     assert (stale["stale"], stale["callEnded"], stale["fromPhoneNumber"]) == (True, True, "+14155550123")
 
 
 async def test_a_supervisor_clears_a_stale_routing(
-    create_call: CreateCall, telephony: Telephony, console: Console
+    create_call: CreateCall, telephony: Telephony, console: Console, state: AppState
 ) -> None:
     """POST /pending/{id}/clear removes it, and the call's timeline says which supervisor cleared it."""
     call = await routed_call(create_call, telephony)
-    await missed(telephony, KEY)
+    await ended_behind_routing(state, KEY)
     sam = await console.sign_in(SAM)
     (psr,) = await get(console, "/console/v1/pending", sam)
     response = await console.http.post(f"/console/v1/pending/{psr['id']}/clear", headers=sam)

@@ -253,11 +253,11 @@ def test_an_agent_takes_a_call_the_supervisor_watches(
     telephony.http.close()
 
 
-def test_a_supervisor_clears_a_missed_calls_stale_routing(
+def test_a_missed_call_leaves_the_backlog_when_the_caller_hangs_up(
     open_page: OpenPage, base_url: str, key_pair: KeyPair
 ) -> None:
-    """A call waiting in a queue nobody staffs is flagged stale once it ends (the caller hung up); Clear removes it
-    from the backlog, and its timeline says the supervisor cleared it."""
+    """A call waiting in a queue nobody staffs leaves the supervisor's backlog once it ends (the caller hung up),
+    and its timeline says its routing was cleared because the call ended."""
     supervisor = open_page()
     telephony = Telephony(base_url, key_pair)
     sign_in(supervisor, "/console/supervisor", SAM)
@@ -269,16 +269,34 @@ def test_a_supervisor_clears_a_missed_calls_stale_routing(
     queue = supervisor.get_by_role("region", name="Queue Spanish")
     row = queue.locator("tr", has_text=key)
     expect(row).to_contain_text("waiting")
-    expect(row).not_to_contain_text("Stale")
 
     telephony.send("PATCH", f"/voiceCalls/{key}", {"endTime": "2026-11-24T18:17:10Z", "isActiveCall": True})
-    expect(row).to_contain_text("Stale: the call ended")
-    row.get_by_role("button", name=f"Clear the stale routing of call {key}").click()
     expect(queue).to_have_count(0)
     supervisor.get_by_label("VoiceCall id or vendorCallKey").fill(key)
     supervisor.get_by_role("button", name="Show call").click()
     cleared = supervisor.locator('#cv-timeline li[data-kind="routing.cleared"]')
-    expect(cleared).to_contain_text(f"cleared by supervisor {SAM} in the console")
+    expect(cleared).to_contain_text("the call ended (endTime) while it waited for an agent")
+    telephony.http.close()
+
+
+def test_a_ringing_offer_is_withdrawn_when_the_caller_hangs_up(
+    open_page: OpenPage, base_url: str, key_pair: KeyPair
+) -> None:
+    """The caller hangs up while Bruno's offer rings: the offer leaves his console, which says why."""
+    agent = open_page()
+    telephony = Telephony(base_url, key_pair)
+    sign_in(agent, "/console", BRUNO)
+    agent.get_by_role("button", name="Available").click()
+    expect(agent.get_by_role("button", name="Available")).to_have_attribute("aria-pressed", "true")
+    key = "hung-up-1"
+    telephony.send("POST", "/voiceCalls", payload("lambda_create_inbound", vendorCallKey=key))
+    telephony.send("PATCH", f"/voiceCalls/{key}/omniFlow", {"fallbackQueue": "Spanish"})
+    expect(agent.locator(".offer")).to_have_count(1)
+
+    telephony.send("PATCH", f"/voiceCalls/{key}", {"endTime": "2026-11-24T18:17:10Z", "isActiveCall": False})
+    expect(agent.locator(".offer")).to_have_count(0)
+    expect(agent.locator("#notice")).to_contain_text("Offer withdrawn: The caller hung up")
+    agent.get_by_role("button", name="Offline").click()
     telephony.http.close()
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2
 
+from callbridge.auth.certificates import KeyPair
 from callbridge.kit.clock import FrozenClock
 from callbridge.kit.times import isoformat_z
 from callbridge.routing.timers import Tick
-from tests.routing.conftest import ALICE, Console, Telephony, apply_config
+from tests.routing.conftest import ALICE, CHEN, CONFIG, SAM, Console, Telephony, apply_config
 from tests.voice_calls.conftest import CreateCall, payload
 
 Auth = Callable[..., dict[str, str]]
@@ -99,20 +101,71 @@ async def test_callback_is_json_only(create_call: CreateCall, client: httpx2.Asy
     assert response.status_code == 415
 
 
-async def test_without_callback_routing_it_fails(
-    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, database_url: str, tmp_path, key_pair
+NO_CALLBACK_ROUTING = CONFIG.replace("        callback: {flow: Callbacks, fallback_queue: Support}\n", "")
+
+
+async def test_without_callback_routing_the_original_queue_routes_it(
+    create_call: CreateCall,
+    client: httpx2.AsyncClient,
+    auth: Auth,
+    console: Console,
+    telephony: Telephony,
+    database_url: str,
+    tmp_path: Path,
+    key_pair: KeyPair,
 ) -> None:
-    """A call center with no callback flow or queue: ROUTING_FAILED says so, and no ContactRequest is made."""
-    await apply_config(
-        database_url,
-        tmp_path,
-        key_pair,
-        "orgs:\n  - id: 00DXX000000CONFAAA\n    call_centers:\n      - api_name: ConformanceCC\n"
-        "        certificates: [cert.pem]\n",
-    )
+    """No callback flow or queue: the callback is routed by the queue the original call waited in."""
+    await apply_config(database_url, tmp_path, key_pair, NO_CALLBACK_ROUTING)
     call = await create_call()
-    response = await request_callback(client, auth, call, {"callbackNumber": "+14155550123"})
-    assert response.status_code == 400
-    assert response.json()["errors"] == [
-        "callback routing: call center ConformanceCC has none (callback.flow / callback.fallback_queue)"
-    ]
+    await telephony.omni_flow(call, {"fallbackQueue": "Sales"})
+    await telephony.clear_routing(call)
+    chen = await console.available(CHEN)
+    response = await request_callback(
+        client, auth, call, payload("lambda_request_callback", scheduledRoutingDateTime=None)
+    )
+    assert response.status_code == 200, response.text
+    (offer,) = await console.offers(chen)
+    assert (offer["workItemType"], offer["workItemId"]) == ("ContactRequest", response.json()["recordId"])
+
+
+async def test_a_callback_nothing_can_route_is_kept_and_waits(
+    create_call: CreateCall,
+    client: httpx2.AsyncClient,
+    auth: Auth,
+    telephony: Telephony,
+    database_url: str,
+    tmp_path: Path,
+    key_pair: KeyPair,
+) -> None:
+    """No callback routing and no original queue: 200 with the 0SR id, stored as Unrouted, the timeline says so."""
+    await apply_config(database_url, tmp_path, key_pair, NO_CALLBACK_ROUTING)
+    call = await create_call()
+    response = await request_callback(client, auth, call, payload("lambda_request_callback"))
+    assert response.status_code == 200, response.text
+    record_id = response.json()["recordId"]
+    assert record_id.startswith("0SR")
+    (request,) = (await telephony.routing(call))["contactRequests"]
+    assert (request["id"], request["status"]) == (record_id, "Unrouted")
+    (entry,) = [e for e in await telephony.timeline(call) if e["kind"] == "routing.callback_waiting"]
+    assert entry["data"]["contactRequestId"] == record_id
+    assert "nothing can route the callback" in entry["reason"]
+
+
+async def test_a_waiting_callback_is_listed_for_supervisors(
+    create_call: CreateCall,
+    client: httpx2.AsyncClient,
+    auth: Auth,
+    console: Console,
+    database_url: str,
+    tmp_path: Path,
+    key_pair: KeyPair,
+) -> None:
+    """GET /console/v1/callbacks lists the unroutable callback for a supervisor; an agent gets 403."""
+    await apply_config(database_url, tmp_path, key_pair, NO_CALLBACK_ROUTING)
+    call = await create_call()
+    record_id = (await request_callback(client, auth, call, payload("lambda_request_callback"))).json()["recordId"]
+    supervisor = await console.sign_in(SAM)
+    listed = (await client.get("/console/v1/callbacks", headers=supervisor)).json()
+    assert [(c["id"], c["callbackNumber"], c["voiceCallId"]) for c in listed] == [(record_id, "+14155550123", call)]
+    agent = await console.sign_in(ALICE)
+    assert (await client.get("/console/v1/callbacks", headers=agent)).status_code == 403

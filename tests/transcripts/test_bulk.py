@@ -305,3 +305,25 @@ async def test_both_lanes_answer_byte_for_byte_alike(
     assert fast.status_code == slow.status_code == 207
     assert fast.content == slow.content
     assert fast.headers["content-type"] == slow.headers["content-type"] == "application/json"
+
+
+async def test_a_voicemails_impossible_times_in_bulk_take_its_own(
+    client: httpx2.AsyncClient,
+    auth: Callable,
+    post_bulk: Post,
+    create_call: CreateCall,
+    stored: Callable,
+    timeline: Callable,
+) -> None:
+    """Through the batched writer too: a voicemail's message sent with startTime/endTime 2026 is stored at the
+    voicemail's own start and end, noted."""
+    call_id = await create_call()
+    opened = await client.patch(f"{URL}/{call_id}", json=body_of("voicemail_update_open"), headers=auth())
+    assert opened.status_code == 200
+    voicemail = {k: v for k, v in body_of("voicemail_message").items() if k != "callCenterApiName"}
+    response = await post_bulk({"entries": [{"vendorCallKey": INBOUND_KEY, "messages": [voicemail]}]})
+    assert response.is_success, response.text
+    assert len(await stored(call_id)) == 1
+    (record,) = await timeline(call_id)
+    assert (record["kind"], record["data"]["startTime"]) == ("transcript.accepted", 1795545000000)
+    assert "cannot be real (before 2000) on a voicemail" in record["reason"]

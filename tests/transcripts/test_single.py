@@ -20,6 +20,8 @@ from tests.transcripts.conftest import (
 from tests.voice_calls.conftest import CreateCall
 
 ACCEPTED = {"result": "Accepted"}
+# The voicemail_update_open body's startTime and endTime, in epoch ms.
+VOICEMAIL_START_MS, VOICEMAIL_END_MS = 1795545000000, 1795545023000
 
 
 async def test_lambda_message_is_stored_and_reads_back(
@@ -119,7 +121,7 @@ async def test_content_of_32000_characters_is_taken(
     assert len((await stored(call_id))[0]["content"]) == 32_000
 
 
-async def test_voicemail_packager_year_is_dropped_with_both_reasons(
+async def test_voicemail_packager_year_takes_the_voicemails_own_times(
     client: httpx2.AsyncClient,
     auth: Callable,
     post_message: Post,
@@ -127,22 +129,36 @@ async def test_voicemail_packager_year_is_dropped_with_both_reasons(
     stored: Callable,
     timeline: Callable,
 ) -> None:
-    """The voicemail packager's startTime 2026 is read as seconds (1970), so the message falls before the
-    conversation: still answered Accepted, not stored, and the timeline gives both reasons."""
+    """The voicemail packager's startTime/endTime 2026 (parseInt of a date) cannot be real on a voicemail: the
+    message is stored at the voicemail's own start and end, and the timeline says so."""
     call_id = await create_call()
     opened = await client.patch(f"{URL}/{call_id}", json=body_of("voicemail_update_open"), headers=auth())
     assert opened.status_code == 200
     response = await post_message(INBOUND_KEY, body_of("voicemail_message"))
     assert response.status_code == 200 and response.json() == ACCEPTED
+    (entry,) = await stored(call_id)
+    assert entry["content"].startswith("Hi, this is Dana")
+    (record,) = await timeline(call_id)
+    assert record["kind"] == "transcript.accepted"
+    assert (record["data"]["startTime"], record["data"]["endTime"]) == (VOICEMAIL_START_MS, VOICEMAIL_END_MS)
+    assert "startTime read as 1970-01-01T00:33:46.000Z cannot be real (before 2000) on a voicemail" in record["reason"]
+    assert "the voicemail's own start 2026-11-24T18:30:00.000Z was used" in record["reason"]
+    assert "the voicemail's own end 2026-11-24T18:30:23.000Z was used" in record["reason"]
+    assert "Dana" not in str(record)
+
+
+async def test_the_year_on_a_call_that_is_not_a_voicemail_is_still_dropped(
+    post_message: Post, create_call: CreateCall, stored: Callable, timeline: Callable
+) -> None:
+    """Only voicemails get their own times: on an ordinary call the 2026 message falls before it and is dropped."""
+    call_id = await create_call()
+    response = await post_message(INBOUND_KEY, body_of("voicemail_message"))
+    assert response.status_code == 200 and response.json() == ACCEPTED
     assert await stored(call_id) == []
-    (dropped,) = await stored(call_id, dropped=True)
-    assert dropped["status"] == "dropped" and dropped["dropReason"] == "before_start"
-    assert dropped["content"] is None
     (record,) = await timeline(call_id)
     assert record["kind"] == "transcript.dropped"
     assert "startTime 2026 is below 10^11 and was read as seconds (1970-01-01T00:33:46.000Z)" in record["reason"]
     assert "is before the conversation started (2026-11-24T18:15:55.793Z)" in record["reason"]
-    assert "Dana" not in str(record)
 
 
 async def test_seconds_are_read_as_seconds_and_noted(

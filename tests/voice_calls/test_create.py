@@ -173,9 +173,9 @@ async def test_webrtc_defaults_missing_endpoints(create_call: CreateCall, read_c
 
 
 async def test_leading_spaces_are_trimmed(create_call: CreateCall, read_call: Callable) -> None:
-    """The demo connector's unencoded `+1415…` arrives as ` 1415…`; it is stored trimmed."""
-    call = await read_call(await create_call("demo_connector_create"))
-    assert call["fromPhoneNumber"] == "14155550123"
+    """Spaces around a value that is not a space-for-plus number are trimmed."""
+    call = await read_call(await create_call(to="  4150000000 ", vendorCallKey=" padded-key "))
+    assert (call["toPhoneNumber"], call["vendorCallKey"]) == ("4150000000", "padded-key")
 
 
 async def test_call_attributes_as_object_accepted(create_call: CreateCall, read_call: Callable) -> None:

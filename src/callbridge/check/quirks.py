@@ -1,6 +1,6 @@
 """Checks of what real clients send that a strict server would refuse: a trailing slash, ``Content-Type:
-application/json; utf-8``, the literal body ``null``, no provider header, and fields nobody documented
-(real-clients.md §9)."""
+application/json; utf-8``, the literal body ``null``, no provider header, fields nobody documented, and a
+``+`` that arrived as a space (real-clients.md §9)."""
 
 from __future__ import annotations
 
@@ -84,4 +84,24 @@ async def undocumented_fields(ctx: CheckContext) -> str | None:
         return "answers checked; the stored call was not (no read API)"
     stored = await ctx.client.get_voice_call(key)
     expect(stored.call_subtype == "WebRTC", f"callSubType was not read as callSubtype: {stored.call_subtype!r}")
+    return None
+
+
+@check(
+    "quirk.space_for_plus",
+    "a phone number whose '+' arrived as a space (' 1415…', the demo connector's unencoded query string) is "
+    "stored with its '+'",
+)
+async def space_for_plus(ctx: CheckContext) -> str | None:
+    key = ctx.key("plus")
+    body = ctx.create_body(key, **{"from": " 14155550177"})
+    body["participants"] = [{"participantKey": " 14155550177", "type": "END_USER"}]
+    expect_json(await ctx.client.raw_request("POST", "/voiceCalls", body=body), 200)
+    if not await ctx.has_read_api():
+        return "the create was accepted; the stored number was not checked (no read API)"
+    stored = await ctx.client.get_voice_call(key)
+    expect(
+        stored.from_phone_number == "+14155550177",
+        f"fromPhoneNumber is {stored.from_phone_number!r}, not '+14155550177'",
+    )
     return None

@@ -1,12 +1,15 @@
 """Checks of routing: executeOmniFlow by fallback queue and by dialed number, its refusal naming every route
-tried, both spellings of route, and clearRouting (spec §6-10, decisions "Events and routing")."""
+tried, both spellings of route, clearRouting, reroute passing the agent over, and the refusal of an ended call
+(spec §6-10, decisions "Events and routing")."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from callbridge.check.context import CheckContext
-from callbridge.check.registry import CheckSkipped, check, expect, expect_json, expect_response_error
+from callbridge.check.registry import CheckFailed, CheckSkipped, check, expect, expect_json, expect_response_error
+from callbridge.client import Presence, RouteRequest
 
 SUCCESS = {"status": "Success"}
 
@@ -109,4 +112,54 @@ async def clear_routing(ctx: CheckContext) -> str | None:
         return "answers checked; the routing left was not (no read API)"
     routing = await ctx.client.get_routing(call.voice_call_id)
     expect(not routing.pending_service_routings, f"{len(routing.pending_service_routings)} PSR(s) left after clearing")
+    return None
+
+
+@check(
+    "routing.call_ended",
+    "omniFlow, route and reroute on an ended call that is not a voicemail are 409 CALL_ENDED (nobody is left to "
+    "offer to an agent)",
+)
+async def call_ended(ctx: CheckContext) -> str | None:
+    call = await ctx.new_call("ended")
+    key = call.vendor_call_key
+    ended = {"endTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "isActiveCall": False}
+    expect_json(await ctx.client.raw_request("PATCH", f"/voiceCalls/{key}", body=ended), 200)
+    target = ctx.config.queue or "Callbridge_Check_Any_Queue"
+    response = await ctx.client.raw_request("PATCH", f"/voiceCalls/{key}/omniFlow", body={"fallbackQueue": target})
+    expect_response_error(response, status=409, code="CALL_ENDED")
+    response = await ctx.client.raw_request("PATCH", f"/voiceCalls/route/{key}", body={"routingTarget": target})
+    expect_response_error(response, status=409, code="CALL_ENDED")
+    response = await ctx.client.raw_request("PATCH", f"/voiceCalls/{key}/reroute", content=b"null")
+    expect_response_error(response, status=409, code="CALL_ENDED")
+    return None
+
+
+@check(
+    "routing.reroute_passes_over",
+    "reroute (PATCH, body null) of a call an agent accepted closes their work and routes the call again with "
+    "that agent passed over and no preferred agent",
+)
+async def reroute_passes_over(ctx: CheckContext) -> str | None:
+    await ctx.require_read_api()
+    async with ctx.agent() as agent:
+        me = await agent.me()
+        await agent.set_presence(Presence.AVAILABLE)
+        call = await ctx.new_call("reroute")
+        await ctx.client.route_voice_call(call.vendor_call_key, RouteRequest(routing_target=me.user_id))
+        try:
+            offer = await agent.wait_for_offer(voice_call_id=call.voice_call_id, wait_seconds=10)
+        except TimeoutError as exc:
+            raise CheckFailed(f"the call routed to {me.username} was not offered to them within 10 s") from exc
+        await agent.accept_offer(offer.id)
+        await agent.set_presence(Presence.BUSY)  # not offered the call again while it is rerouted
+        response = await ctx.client.raw_request("PATCH", f"/voiceCalls/{call.vendor_call_key}/reroute", content=b"null")
+        expect_json(response, 200, SUCCESS)
+        routing = await ctx.client.get_routing(call.voice_call_id)
+    closed = [w for w in routing.agent_work if w.user_id == me.user_id and w.status == "Closed"]
+    expect(bool(closed), f"{me.username}'s accepted work was not closed: {[w.status for w in routing.agent_work]}")
+    expect(len(routing.pending_service_routings) == 1, "the call was not routed again (no pending routing)")
+    (psr,) = routing.pending_service_routings
+    expect(me.user_id in psr.passed_over, f"{me.username} is not passed over: passedOver {psr.passed_over}")
+    expect(psr.preferred_user_id is None, f"the preferred agent {psr.preferred_user_id} was kept")
     return None

@@ -153,3 +153,19 @@ async def every_field_named(ctx: CheckContext) -> str | None:
         response, status=400, code="INVALID_REQUEST", naming=["startTime", "vendorCallKey", "participants"]
     )
     return None
+
+
+@check(
+    "voice_call.missing_fields_listed",
+    "a create missing several required fields is one 400 INVALID_REQUEST naming every one of them",
+)
+async def missing_fields_listed(ctx: CheckContext) -> str | None:
+    body = {"callCenterApiName": ctx.config.call_center_api_name}
+    response = await ctx.client.raw_request("POST", "/voiceCalls", body=body)
+    answer = expect_response_error(response, status=400, code="INVALID_REQUEST")
+    named = {str(problem).split(":", 1)[0].strip() for problem in answer["errors"]}
+    missing = [
+        f for f in ("vendorCallKey", "to", "from", "initiationMethod", "startTime", "participants") if f not in named
+    ]
+    expect(not missing, f"the 400 does not name {', '.join(missing)}: {answer['errors']}")
+    return None

@@ -23,6 +23,7 @@ from callbridge.console.schemas import (
     PresenceUpdate,
     SessionCreate,
     SessionCreated,
+    WaitingCallback,
     Work,
     WorkClosed,
 )
@@ -173,6 +174,19 @@ async def list_pending(request: Request, signed: SignedIn = Depends(_supervisor)
     """Oldest first; ``stale`` marks a missed or abandoned call's routing that still waits for an agent."""
     async with app_state(request).database.read_session() as session:
         return await supervision.pending(session, signed.agent.org_id)
+
+
+@router.get(
+    "/callbacks",
+    summary="Callbacks that nothing could route, waiting for a supervisor (supervisors)",
+    response_model=list[WaitingCallback],
+    responses=_SUPERVISOR_ERRORS,
+)
+async def list_waiting_callbacks(request: Request, signed: SignedIn = Depends(_supervisor)) -> list[WaitingCallback]:
+    """Oldest first: ContactRequests recorded by ``requestCallback`` when the call center has no callback flow
+    or queue and the original call had no queue (status ``Unrouted``)."""
+    async with app_state(request).database.read_session() as session:
+        return await supervision.waiting_callbacks(session, signed.agent.org_id)
 
 
 @router.post(

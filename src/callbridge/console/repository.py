@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.kit import ids
-from callbridge.models import Agent, AgentState, AgentWork, CallCenter, PendingServiceRouting, VoiceCall
+from callbridge.models import (
+    Agent,
+    AgentState,
+    AgentWork,
+    CallCenter,
+    ContactRequest,
+    PendingServiceRouting,
+    VoiceCall,
+)
 from callbridge.routing.repository import OFFERED, OPENED
 
 
@@ -112,3 +120,18 @@ async def has_worked_on_conversation(session: AsyncSession, user_id: str, conver
     """The agent was ever offered work on the conversation (any leg, the offer or work ended or not)."""
     query = select(AgentWork.id).where(AgentWork.user_id == user_id, AgentWork.conversation_id == conversation_id)
     return (await session.scalars(query.limit(1))).first() is not None
+
+
+async def contact_requests_of_org(
+    session: AsyncSession, org_id: str, status: str, limit: int
+) -> Sequence[tuple[ContactRequest, VoiceCall | None]]:
+    """The org's ContactRequests in ``status``, oldest first, each with the call it was asked from."""
+    query = (
+        select(ContactRequest, VoiceCall)
+        .join(CallCenter, CallCenter.id == ContactRequest.call_center_id)
+        .outerjoin(VoiceCall, VoiceCall.id == ContactRequest.voice_call_id)
+        .where(CallCenter.org_id == org_id, ContactRequest.status == status)
+        .order_by(ContactRequest.created_at, ContactRequest.id)
+        .limit(limit)
+    )
+    return [(request, call) for request, call in (await session.execute(query)).all()]

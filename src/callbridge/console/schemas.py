@@ -160,3 +160,17 @@ class PendingCleared(BaseModel):
     workItemId: str
     voiceCallId: str
     status: Literal["Cleared"] = "Cleared"
+
+
+class WaitingCallback(BaseModel):
+    """A callback (ContactRequest) that nothing could route: it waits for a supervisor to act on it."""
+
+    id: str = Field(description="The ContactRequest id (0SR…).")
+    voiceCallId: str
+    vendorCallKey: str | None
+    queueName: str | None = Field(description="The original call's queue, when it had one.")
+    callbackNumber: str
+    isPreviewCallback: bool
+    scheduledRoutingDateTime: datetime | None
+    status: str
+    createdAt: datetime

@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.console import errors, repository
-from callbridge.console.schemas import AgentLoad, LiveCall, LiveCallStatus, PendingCleared, PendingRouting, Presence
+from callbridge.console.schemas import (
+    AgentLoad,
+    LiveCall,
+    LiveCallStatus,
+    PendingCleared,
+    PendingRouting,
+    Presence,
+    WaitingCallback,
+)
 from callbridge.console.sessions import SignedIn
 from callbridge.kit.clock import Clock
 from callbridge.kit.uow import UnitOfWork
@@ -115,6 +123,27 @@ async def pending(session: AsyncSession, org_id: str) -> list[PendingRouting]:
             )
         )
     return listed
+
+
+async def waiting_callbacks(session: AsyncSession, org_id: str) -> list[WaitingCallback]:
+    """Callbacks nothing could route (no callback flow or queue, and no original queue), oldest first."""
+    rows = await repository.contact_requests_of_org(
+        session, org_id, routing_service.CALLBACK_UNROUTED, LIVE_CALLS_LIMIT
+    )
+    return [
+        WaitingCallback(
+            id=request.id,
+            voiceCallId=request.voice_call_id,
+            vendorCallKey=call.vendor_call_key if call else None,
+            queueName=call.queue_name if call else None,
+            callbackNumber=request.callback_number,
+            isPreviewCallback=request.is_preview_callback,
+            scheduledRoutingDateTime=request.scheduled_routing_at,
+            status=request.status,
+            createdAt=request.created_at,
+        )
+        for request, call in rows
+    ]
 
 
 async def clear_pending(uow: UnitOfWork, signed: SignedIn, psr_id: str) -> PendingCleared:

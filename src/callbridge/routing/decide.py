@@ -57,8 +57,8 @@ class Target:
 class Step:
     """One attempt, for the timeline: a flow evaluated, or a fallback queue taken or refused."""
 
-    kind: str  # routing.flow_evaluated or routing.fallback_taken
-    outcome: str  # matched, failed, taken
+    kind: str  # routing.flow_evaluated, routing.fallback_taken, routing.target_resolved or routing.flow_skipped
+    outcome: str  # matched, failed, taken, skipped
     reason: str
     data: dict[str, Any]
 
@@ -139,21 +139,26 @@ class Decider:
         self._decided(target, f"{via} (flow {flow.api_name}, rule {evaluation.match.index})")
         return True
 
-    async def queue(self, reference: str, via: str) -> bool:
-        """Take a fallback queue named by ``via``; True when it exists."""
+    async def queue(self, reference: str, via: str, *, fallback: bool = True) -> bool:
+        """Take a queue named by ``via``: a fallback (``fallbackQueue``, a channel's or a setting's fallback
+        queue) or the request's own target (``routingTarget``); True when it exists."""
         queue = (await directory(self.session)).queue(self.org_id, reference)
         data: dict[str, Any] = {"via": via, "queue": reference}
+        kind = "routing.fallback_taken" if fallback else "routing.target_resolved"
         if queue is None:
             reason = f"no queue with the API name, id or external id {reference!r}"
-            self.decision.steps.append(Step("routing.fallback_taken", "failed", f"{via}: {reason}", data))
+            self.decision.steps.append(Step(kind, "failed", f"{via}: {reason}", data))
             self.decision.tried.append(f"{via} {reference}: {reason}")
             return False
         target = Target(QUEUE_BASED, queue=queue, push_timeout=self.default_push_timeout)
         data["target"] = target.as_data()
-        reason = f"{via}: routed to queue {queue.api_name}" + (
-            f" after: {'; '.join(self.decision.tried)}" if self.decision.tried else ""
-        )
-        self.decision.steps.append(Step("routing.fallback_taken", "taken", reason, data))
+        if fallback:
+            reason = f"{via}: routed to queue {queue.api_name}" + (
+                f" after: {'; '.join(self.decision.tried)}" if self.decision.tried else ""
+            )
+            self.decision.steps.append(Step(kind, "taken", reason, data))
+        else:
+            self.decision.steps.append(Step(kind, "matched", f"{via}: queue {queue.api_name}", data))
         self._decided(target, f"{via} (queue {queue.api_name})")
         return True
 
@@ -167,6 +172,11 @@ class Decider:
         self.decision.steps.append(Step("routing.target_resolved", "matched", f"{via}: agent {agent.username}", data))
         self._decided(target, f"{via} (agent {agent.username})")
         return True
+
+    def skipped(self, via: str, name: str, reason: str) -> None:
+        """A route the request named that was not tried, because one earlier in the precedence decided."""
+        data = {"via": via, "flow": name, "decidedBy": self.decision.source}
+        self.decision.steps.append(Step("routing.flow_skipped", "skipped", reason, data))
 
     def note(self, what: str) -> None:
         """Something tried that had nothing to offer (e.g. a dialed number without a phone channel)."""

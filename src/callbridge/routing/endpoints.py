@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Request
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize
-from callbridge.errors import error_responses
+from callbridge.errors import CallbridgeError, error_responses
 from callbridge.kit.bodies import parse_body, request_body_openapi
 from callbridge.kit.http import actor_of, slash_twins
 from callbridge.kit.state import app_state
 from callbridge.kit.uow import UnitOfWork
 from callbridge.routing import read, service
-from callbridge.routing.errors import RoutingFailed
 from callbridge.routing.schemas import (
     CallbackCreated,
     CallbackRequest,
@@ -31,15 +30,16 @@ from callbridge.routing.tx import in_unit_of_work
 router = APIRouter(tags=["Routing"])
 route = slash_twins(router)
 
-_ROUTING_ERRORS = error_responses(400, 401, 404, 413, 415)
+_ROUTING_ERRORS = error_responses(400, 401, 404, 409, 413, 415)
+_CALLBACK_ERRORS = error_responses(400, 401, 404, 413, 415)
 T = TypeVar("T")
 
 
-async def _run(request: Request, step: Callable[[UnitOfWork], Awaitable[T | RoutingFailed]]) -> T:
-    """The step in a unit of work (retried on a collision with another process); a routing failure is
-    committed to the timeline first, then answered."""
+async def _run(request: Request, step: Callable[[UnitOfWork], Awaitable[T | CallbridgeError]]) -> T:
+    """The step in a unit of work (retried on a collision with another process); a refusal (ROUTING_FAILED,
+    CALL_ENDED) is committed to the timeline first, then answered."""
     outcome = await in_unit_of_work(app_state(request), actor_of(request), step)
-    if isinstance(outcome, RoutingFailed):
+    if isinstance(outcome, CallbridgeError):
         raise outcome
     return outcome
 
@@ -58,7 +58,8 @@ async def execute_omni_flow(
 ) -> OmniFlowResult:
     """Tries voicemail routing (voicemail calls), the phone channel of ``dialedNumber`` (its flow, then its
     fallback queue), ``flowDevName`` (or ``flowName``), then ``fallbackQueue``. Answers the external ids of the
-    agent and/or queue routed to; 400 ROUTING_FAILED lists what was tried when nothing routes."""
+    agent and/or queue routed to; 400 ROUTING_FAILED lists what was tried when nothing routes; 409 CALL_ENDED
+    for an ended call that is not a voicemail."""
     state = app_state(request)
     body = await parse_body(request, OmniFlowRequest, state.settings.max_body_bytes)
     return await _run(request, lambda uow: service.omni_flow(uow, context, voiceCallId, body, state.settings))
@@ -109,7 +110,7 @@ async def _reroute(request: Request, voice_call_id: str, context: CallCenterCont
 
 
 _REROUTE = {
-    "summary": "Reroute a VoiceCall: close the accepted work and route the call to another agent",
+    "summary": "Reroute a VoiceCall: pass it over its current agent and route it to another",
     "response_model": RoutingStatus,
     "responses": error_responses(401, 404, 409, 413, 415),
     "openapi_extra": request_body_openapi(NoBody, required=False),
@@ -120,8 +121,9 @@ _REROUTE = {
 async def reroute_voice_call(
     request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
 ) -> RoutingStatus:
-    """No body (``null`` is fine). Closes accepted work, or withdraws the standing offer, and routes the call
-    again, passing over the agents it had; 409 NOTHING_TO_REROUTE when it was never routed."""
+    """No body (``null`` is fine). Passes the call over its current agent (accepted work closed, or the standing
+    offer withdrawn; else the agent last offered it), drops the preferred agent and routes it again; 409
+    NOTHING_TO_REROUTE when it was never routed, 409 CALL_ENDED when it has ended (not a voicemail)."""
     return await _reroute(request, voiceCallId, context)
 
 
@@ -154,16 +156,17 @@ async def clear_routing(
 @route(
     "/voiceCalls/{voiceCallId}/requestCallback",
     methods=["POST"],
-    summary="Request a callback: a ContactRequest routed by the call center's callback routing",
+    summary="Request a callback: a ContactRequest, always recorded, routed by the callback routing",
     response_model=CallbackCreated,
-    responses=_ROUTING_ERRORS,
+    responses=_CALLBACK_ERRORS,
     openapi_extra=request_body_openapi(CallbackRequest, xml=False),
 )
 async def request_callback(
     request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
 ) -> CallbackCreated:
-    """JSON only. Routed by the call center's ``callback`` flow, then its fallback queue, at
-    ``scheduledRoutingDateTime`` (now when absent)."""
+    """JSON only. The ContactRequest is always recorded: routed by the call center's ``callback`` flow, then its
+    fallback queue, else the original call's queue, at ``scheduledRoutingDateTime`` (now when absent); when
+    nothing routes it, it waits with status Unrouted, listed for supervisors (``GET /console/v1/callbacks``)."""
     state = app_state(request)
     body = await parse_body(request, CallbackRequest, state.settings.max_body_bytes, xml_allowed=False)
     record_id = await _run(

@@ -29,5 +29,18 @@ class NothingToReroute(Conflict):
         )
 
 
+class CallEnded(Conflict):
+    """An ended call that is not a voicemail: nobody is left on the line to offer to an agent."""
+
+    code = "CALL_ENDED"
+
+    def __init__(self, call_id: str, request: str) -> None:
+        super().__init__(
+            f"Call {call_id} has ended: {request} would offer a dead call to an agent (only voicemails are "
+            "routed after their end).",
+            errors=["voiceCallId: the call has ended (endTime set or isActiveCall false) and is not a voicemail"],
+        )
+
+
 class ConcurrentRouting(Exception):
     """Another transaction created the work item's PSR at the same moment: the unit of work is retried."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from callbridge.voice_calls.schemas import JsonObject, OptionalIsoDateTime, Trimmed
+from callbridge.voice_calls.schemas import JsonObject, OptionalIsoDateTime, PhoneNumber, RestoresPlus, Trimmed
 
 
-class OmniFlowRequest(BaseModel):
+class OmniFlowRequest(RestoresPlus):
     """Body of ``PATCH /voiceCalls/{id}/omniFlow``."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    PHONE_FIELDS: ClassVar[tuple[str, ...]] = ("dialedNumber",)
 
-    dialed_number: Trimmed | None = Field(
+    dialed_number: PhoneNumber | None = Field(
         default=None, alias="dialedNumber", max_length=64, description="Finds the phone channel whose flow applies."
     )
     flow_dev_name: Trimmed | None = Field(
@@ -67,12 +68,13 @@ class RouteRequest(BaseModel):
     flow_input_parameters: JsonObject = Field(default=None, alias="flowInputParameters")
 
 
-class CallbackRequest(BaseModel):
+class CallbackRequest(RestoresPlus):
     """Body of ``POST /voiceCalls/{id}/requestCallback`` (JSON only)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    PHONE_FIELDS: ClassVar[tuple[str, ...]] = ("callbackNumber",)
 
-    callback_number: Trimmed = Field(alias="callbackNumber", min_length=1, max_length=255)
+    callback_number: PhoneNumber = Field(alias="callbackNumber", min_length=1, max_length=255)
     is_preview_callback: bool = Field(default=False, alias="isPreviewCallback")
     scheduled_routing_date_time: OptionalIsoDateTime = Field(
         default=None, alias="scheduledRoutingDateTime", description="When to route it (ISO-8601 UTC); now if absent."

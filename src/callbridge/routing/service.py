@@ -16,16 +16,17 @@ from callbridge.config import Settings
 from callbridge.kit import ids
 from callbridge.kit.times import isoformat_z
 from callbridge.kit.uow import UnitOfWork
-from callbridge.models import AgentWork, ContactRequest, PendingServiceRouting, VoiceCall
+from callbridge.models import ContactRequest, PendingServiceRouting, VoiceCall
 from callbridge.routing import engine, repository
 from callbridge.routing.decide import Decider, Decision, Target, looks_like
 from callbridge.routing.directory import directory
 from callbridge.routing.engine import WorkStatus, record
-from callbridge.routing.errors import ConcurrentRouting, NothingToReroute, RoutingFailed
+from callbridge.routing.errors import CallEnded, ConcurrentRouting, NothingToReroute, RoutingFailed
 from callbridge.routing.flows import FlowContext
 from callbridge.routing.schemas import CallbackRequest, OmniFlowRequest, OmniFlowResult, RouteRequest
 from callbridge.voice_calls import repository as calls
 from callbridge.voice_calls.errors import VoiceCallNotFound
+from callbridge.voice_calls.schemas import RestoresPlus
 
 PENDING_SERVICE_ROUTING = "0JR"
 VOICE_WEIGHT = 100  # a voice call takes the whole of a default capacity (PendingServiceRouting.CapacityWeight)
@@ -36,6 +37,45 @@ async def resolve_call(uow: UnitOfWork, context: CallCenterContext, id_or_key: s
     if call is None:
         raise VoiceCallNotFound(id_or_key)
     return call
+
+
+def has_ended(call: VoiceCall) -> bool:
+    """An end time, or closed (isActiveCall false): nobody is on the line any more."""
+    return call.call_end_date_time is not None or not call.is_active_call
+
+
+def refuse_if_ended(uow: UnitOfWork, call: VoiceCall, request: str) -> CallEnded | None:
+    """An ended call that is not a voicemail is never offered to an agent: the refusal, recorded in the
+    timeline (the caller commits it, then answers 409 CALL_ENDED); None when the call may be routed."""
+    if call.call_origin == "Voicemail" or not has_ended(call):
+        return None
+    ended = isoformat_z(call.call_end_date_time) if call.call_end_date_time else None
+    uow.record(
+        call_center_id=call.call_center_id,
+        voice_call_id=call.id,
+        conversation_id=call.conversation_id,
+        kind="routing.refused",
+        outcome="refused",
+        reason=f"{request}: the call has ended"
+        + (f" (endTime {ended})" if ended else " (isActiveCall false)")
+        + "; only voicemails are routed after their end",
+        data={"request": request, "code": "CALL_ENDED", "callEndDateTime": ended},
+    )
+    return CallEnded(call.id, request)
+
+
+def note_restored(uow: UnitOfWork, call: VoiceCall, body: RestoresPlus, request: str) -> None:
+    """A phone number whose '+' arrived as a space and was given back, in the timeline."""
+    if body.plus_restored:
+        uow.record(
+            call_center_id=call.call_center_id,
+            voice_call_id=call.id,
+            conversation_id=call.conversation_id,
+            kind="request.number_restored",
+            outcome="normalised",
+            reason="; ".join(body.plus_restored),
+            data={"request": request},
+        )
 
 
 def flow_context(call: VoiceCall, inputs: dict[str, Any], dialed_number: str | None = None) -> FlowContext:
@@ -189,6 +229,12 @@ async def decide_omni_flow(
             routed = channel.flow is not None and await decider.flow(channel.flow, via)
             if not routed and channel.fallback_queue is not None:
                 await decider.queue(channel.fallback_queue, f"{via} fallback queue")
+    if decider.decision.decided and body.flow_dev_name and body.dialed_number:
+        decider.skipped(
+            "flowDevName",
+            body.flow_dev_name,
+            f"{decider.decision.source} takes precedence over the request's flowDevName {body.flow_dev_name}",
+        )
     if not decider.decision.decided and body.flow_dev_name:
         await decider.flow(body.flow_dev_name, "flowDevName")
     if not decider.decision.decided and body.fallback_queue:
@@ -198,9 +244,12 @@ async def decide_omni_flow(
 
 async def omni_flow(
     uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: OmniFlowRequest, settings: Settings
-) -> OmniFlowResult | RoutingFailed:
+) -> OmniFlowResult | RoutingFailed | CallEnded:
     """Decide, explain, create the PSR and offer it at once; the answer names the target's external ids."""
     call = await resolve_call(uow, context, id_or_key)
+    note_restored(uow, call, body, "omniFlow")
+    if (ended := refuse_if_ended(uow, call, "omniFlow")) is not None:
+        return ended
     decision = await decide_omni_flow(uow.session, call, context.org_id, body, settings.routing_push_timeout_seconds)
     _record_steps(uow, call, decision)
     if decision.target is None:
@@ -226,21 +275,23 @@ async def _routing_setting(session: AsyncSession, decider: Decider, call_center_
 
 async def route(
     uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: RouteRequest, settings: Settings
-) -> RoutingFailed | None:
+) -> RoutingFailed | CallEnded | None:
     """``routingTarget`` names an agent, a queue or a flow (ids by prefix, else by name); ``fallbackQueue``
     is taken when it fails."""
     call = await resolve_call(uow, context, id_or_key)
+    if (ended := refuse_if_ended(uow, call, "routeVoiceCall")) is not None:
+        return ended
     ctx = flow_context(call, dict(body.flow_input_parameters or {}))
     decider = Decider(uow.session, context.org_id, ctx, settings.routing_push_timeout_seconds)
     target, via, names = body.routing_target, "routingTarget", await directory(uow.session)
     if looks_like(target, ids.USER):
         await decider.agent(target, via)
     elif looks_like(target, ids.QUEUE):
-        await decider.queue(target, via)
+        await decider.queue(target, via, fallback=False)
     elif looks_like(target, ids.FLOW):
         await decider.flow(target, via)
     elif names.queue(context.org_id, target) is not None:
-        await decider.queue(target, via)
+        await decider.queue(target, via, fallback=False)
     elif names.agent(context.org_id, target) is not None:
         await decider.agent(target, via)
     elif names.flow(context.org_id, target) is not None:
@@ -258,52 +309,73 @@ async def route(
     return None
 
 
-async def reroute(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -> None:
-    """Close accepted work (or withdraw the standing offer) and route the call again, to another agent."""
+async def reroute(uow: UnitOfWork, context: CallCenterContext, id_or_key: str) -> CallEnded | None:
+    """Pass the call over its current agent (accepted work closed, or the standing offer withdrawn), else over
+    the agent it was last offered to, and route it again without a preferred agent."""
     session = uow.session
     call = await resolve_call(uow, context, id_or_key)
+    if (ended := refuse_if_ended(uow, call, "reroute")) is not None:
+        return ended
     psr = await repository.psr_of_work_item(session, call.id)
-    opened = await repository.works_of_item(session, call.id, WorkStatus.opened.value)
-    passed_over: list[str] = []
-    for work in opened:
-        await engine.close(uow, work, WorkStatus.closed, "rerouted: the telephony system asked for another agent")
-        passed_over.append(work.user_id)
+    reason = "rerouted: the telephony system asked for another agent"
+    current: list[str] = []
+    for work in await repository.works_of_item(session, call.id, WorkStatus.opened.value):
+        await engine.close(uow, work, WorkStatus.closed, reason)
+        current.append(work.user_id)
+    if psr is not None and psr.offer_id is not None:
+        offer = await repository.get_work(session, psr.offer_id)
+        if offer is not None and await engine.end_offer(uow, offer, WorkStatus.canceled, reason, pass_over=True):
+            current.append(offer.user_id)
+    history = [w for w in await repository.works_of_call(session, call.id) if w.work_item_id == call.id]
+    if not current and history:
+        current.append(history[-1].user_id)  # nobody has it now: pass over the agent it was last offered to
     if psr is not None:
-        if psr.offer_id is not None:
-            offer = await repository.get_work(session, psr.offer_id)
-            if offer is not None:
-                reason = "rerouted: the telephony system asked for another agent"
-                await engine.end_offer(uow, offer, WorkStatus.canceled, reason, pass_over=True)
-                passed_over.append(offer.user_id)
-        what = "the pending routing moves on to the next eligible agent"
+        psr = await repository.psr_of_work_item(session, call.id)  # refreshed: the withdrawal changed it
+    if psr is not None:
+        routing, passed_over = engine.routing_of(psr), [str(user) for user in psr.declined_by]
+    elif history:
+        routing, passed_over = history[-1].routing, []
     else:
-        history = await repository.works_of_call(session, call.id)
-        last: AgentWork | None = next((w for w in reversed(history) if w.work_item_id == call.id), None)
-        if last is None:
-            raise NothingToReroute(call.id)
-        psr = await _psr_again(uow, context.org_id, call, last, passed_over or [last.user_id])
-        what = "a new pending routing asks again for what the accepted work had asked"
-    record(uow, psr, "routing.rerouted", "rerouted", what, psrId=psr.id, passedOver=passed_over)
+        raise NothingToReroute(call.id)
+    passed_over += [user for user in current if user not in passed_over]
+    dropped = routing.get("preferredUserId")
+    new_psr = await _psr_again(uow, context.org_id, call, routing, passed_over)
+    record(
+        uow,
+        new_psr,
+        "routing.rerouted",
+        "rerouted",
+        "passed over "
+        + (", ".join(current) if current else "nobody (the call was never offered)")
+        + (f"; the preferred agent {dropped} was dropped" if dropped else "")
+        + f"; routed again to {new_psr.queue_name or 'any eligible agent'}",
+        psrId=new_psr.id,
+        passedOver=passed_over,
+        droppedPreferredUserId=dropped,
+    )
     await engine.dispatch(uow, context.org_id)
+    return None
 
 
 async def _psr_again(
-    uow: UnitOfWork, org_id: str, call: VoiceCall, work: AgentWork, passed_over: list[str]
+    uow: UnitOfWork, org_id: str, call: VoiceCall, routing: dict[str, Any], passed_over: list[str]
 ) -> PendingServiceRouting:
-    routing, names = work.routing, await directory(uow.session)
+    """A PSR asking again for what ``routing`` (a PSR's or a work's) asked, without its preferred agent: a
+    route that required one agent goes to the call's queue instead (any agent of the org when it has none)."""
+    names = await directory(uow.session)
     queue = names.queue_by_id(routing["queueId"]) if routing.get("queueId") else None
-    preferred = routing.get("preferredUserId")
-    agent = names.agent_by_id(preferred) if preferred else None
+    routing_type = routing["routingType"]
+    if queue is None and routing.get("isPreferredUserRequired") and call.queue_name:
+        queue = names.queue(org_id, call.queue_name)
+        routing_type = "QueueBased" if queue is not None else routing_type
     target = Target(
-        routing["routingType"],
+        routing_type,
         queue=queue,
-        agent=agent,
-        agent_required=bool(routing.get("isPreferredUserRequired")),
         skills=routing.get("skills") or {},
         priority=int(routing.get("priority", 1)),
         push_timeout=int(routing.get("pushTimeout", 0)),
     )
-    decision = Decision(target=target, source="reroute (the routing of the closed work)")
+    decision = Decision(target=target, source="reroute (the routing asked for before, without its preferred agent)")
     return await create_psr(
         uow, org_id, WorkItem(call.id, "VoiceCall", call), target, decision, passed_over=passed_over
     )
@@ -336,21 +408,30 @@ async def clear_pending(uow: UnitOfWork, psr: PendingServiceRouting, reason: str
     return True
 
 
+CALLBACK_UNROUTED = "Unrouted"  # a ContactRequest nothing could route: it waits for a supervisor
+
+
 async def request_callback(
     uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: CallbackRequest, settings: Settings
-) -> str | RoutingFailed:
-    """A ContactRequest, routed by the call center's callback flow or fallback queue, when it is scheduled."""
+) -> str:
+    """A ContactRequest, always recorded: routed by the call center's callback flow or fallback queue, else by
+    the original call's queue, when it is scheduled; when nothing routes it, it waits, visible to supervisors."""
     call = await resolve_call(uow, context, id_or_key)
+    note_restored(uow, call, body, "requestCallback")
     scheduled = body.scheduled_routing_date_time
     inputs: dict[str, Any] = {"callbackNumber": body.callback_number, "isPreviewCallback": body.is_preview_callback}
     if scheduled is not None:
         inputs["scheduledRoutingDateTime"] = isoformat_z(scheduled)
     decider = Decider(uow.session, context.org_id, flow_context(call, inputs), settings.routing_push_timeout_seconds)
     await _routing_setting(uow.session, decider, call.call_center_id, "callback")
+    if not decider.decision.decided:
+        original = await _original_queue(uow.session, call)
+        if original is None:
+            decider.note("the original call's queue: the call was never queued")
+        else:
+            await decider.queue(original, "the original call's queue")
     decision = decider.decision
     _record_steps(uow, call, decision)
-    if decision.target is None:
-        return _failed(uow, call, decision, "requestCallback", "callback")
     now = uow.clock.now()
     request = ContactRequest(
         id=ids.new_id(ids.CONTACT_REQUEST),
@@ -359,10 +440,29 @@ async def request_callback(
         callback_number=body.callback_number,
         is_preview_callback=body.is_preview_callback,
         scheduled_routing_at=scheduled,
-        status="New",
+        status="New" if decision.target is not None else CALLBACK_UNROUTED,
         created_at=now,
     )
     uow.session.add(request)
+    details: dict[str, Any] = {
+        "contactRequestId": request.id,
+        "callbackNumber": body.callback_number,
+        "isPreviewCallback": body.is_preview_callback,
+        "scheduledRoutingDateTime": isoformat_z(scheduled) if scheduled else None,
+    }
+    if decision.target is None:
+        uow.record(
+            call_center_id=call.call_center_id,
+            voice_call_id=call.id,
+            conversation_id=call.conversation_id,
+            kind="routing.callback_waiting",
+            outcome="waiting",
+            reason="nothing can route the callback ("
+            + "; ".join(decision.tried)
+            + "): it is kept and waits, listed for supervisors",
+            data={**details, "tried": decision.tried},
+        )
+        return request.id
     psr = await create_psr(
         uow, context.org_id, WorkItem(request.id, "ContactRequest", call), decision.target, decision, ready_at=scheduled
     )
@@ -373,11 +473,18 @@ async def request_callback(
         "routing.callback_scheduled" if later else "routing.callback_requested",
         "scheduled" if later else "created",
         f"released for routing at {isoformat_z(psr.ready_at)}" if later else "routed now",
-        contactRequestId=request.id,
-        callbackNumber=body.callback_number,
-        isPreviewCallback=body.is_preview_callback,
-        scheduledRoutingDateTime=isoformat_z(scheduled) if scheduled else None,
+        **details,
     )
     if not later:
         await engine.dispatch(uow, context.org_id)
     return request.id
+
+
+async def _original_queue(session: AsyncSession, call: VoiceCall) -> str | None:
+    """The queue the call waited in: its QueueName, else the queue of its last routing."""
+    if call.queue_name:
+        return call.queue_name
+    for work in reversed(await repository.works_of_call(session, call.id)):
+        if work.routing.get("queueId"):
+            return str(work.routing["queueId"])
+    return None

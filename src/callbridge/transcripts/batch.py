@@ -31,6 +31,9 @@ class Leg:
     is_first: bool
     is_on_hold: bool
     is_recording_paused: bool
+    is_voicemail: bool = False
+    start_ms: int | None = None  # the call's own start and end (a voicemail's replace impossible message times)
+    end_ms: int | None = None
 
 
 @dataclass
@@ -117,6 +120,9 @@ class Batch:
                 is_first=row.previous_call_id is None,
                 is_on_hold=row.is_on_hold,
                 is_recording_paused=row.is_recording_paused,
+                is_voicemail=row.call_origin == "Voicemail",
+                start_ms=to_ms(row.call_start_date_time) if row.call_start_date_time is not None else None,
+                end_ms=to_ms(row.call_end_date_time) if row.call_end_date_time is not None else None,
             )
             conversation.legs.append(leg)
             self._legs_by_key[(row.call_center_id, row.vendor_call_key)].append((leg, conversation.id))

@@ -3,7 +3,7 @@ replace in place or leave unchanged, and record every decision in the timeline (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -12,6 +12,7 @@ from callbridge.transcripts import events
 from callbridge.transcripts.batch import Batch, ConversationState, EntryState, Leg
 from callbridge.transcripts.jobs import EntryOutcome, IngestJob, IngestOutcome, Utterance
 from callbridge.transcripts.rules import (
+    EARLIEST_REAL_MS,
     HOLD_REASONS,
     SALESFORCE_BULK_MAX_ENTRIES,
     SALESFORCE_BULK_MAX_MESSAGES,
@@ -19,6 +20,7 @@ from callbridge.transcripts.rules import (
     describe_window,
     outside_window,
     sender_of,
+    voicemail_time,
 )
 
 ACCEPTED = "transcript.accepted"
@@ -137,10 +139,26 @@ def _drop_reason(leg: Leg, conversation: ConversationState, start_ms: int) -> tu
     return None
 
 
+def _voicemail_times(conversation: ConversationState, leg: Leg, u: Utterance) -> Utterance:
+    """A voicemail's message times that cannot be real are replaced by the voicemail's own start and end."""
+    if not leg.is_voicemail or min(u.start_ms, u.end_ms) >= EARLIEST_REAL_MS:
+        return u
+    own_start = max(leg.start_ms or conversation.start_ms, conversation.start_ms)
+    own_end = leg.end_ms if leg.end_ms is not None and leg.end_ms >= own_start else own_start
+    start = voicemail_time("startTime", u.start_ms, own_start)
+    end = voicemail_time("endTime", u.end_ms, own_end)
+    replaced = {name for name, time in (("startTime", start), ("endTime", end)) if time.note}
+    # The "read as seconds" note of a replaced time is superseded by the replacement's.
+    notes = [note for note in u.notes if note.split(" ", 1)[0] not in replaced]
+    notes += [note for note in (start.note, end.note) if note]
+    return replace(u, start_ms=start.value, end_ms=end.value, notes=tuple(notes))
+
+
 def _ingest(
     batch: Batch, actor: Actor, conversation: ConversationState, leg: Leg, u: Utterance, key_note: str | None
 ) -> DropReason | None:
     """Plan one message; the reason it was dropped, if it was."""
+    u = _voicemail_times(conversation, leg, u)
     sender = sender_of(u.sender_type, u.participant_id, conversation.identifier)
     notes = [*u.notes]
     if u.end_ms < u.start_ms:

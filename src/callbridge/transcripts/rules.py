@@ -94,6 +94,22 @@ def normalise_epoch(name: str, value: int) -> EpochMs:
     return EpochMs(ms, f"{name} {value} is below 10^11 and was read as seconds ({ms_to_iso(ms)})")
 
 
+# 2000-01-01T00:00:00Z: a message time before it, once read as ms or seconds, cannot be real.
+EARLIEST_REAL_MS = 946_684_800_000
+
+
+def voicemail_time(name: str, sent_ms: int, own_ms: int) -> EpochMs:
+    """A voicemail message's time: kept when it can be real, else the voicemail's own start or end (the
+    voicemail packager sends ``parseInt`` of a date string, which reads ``"2026-11-24…"`` as 2026)."""
+    if sent_ms >= EARLIEST_REAL_MS:
+        return EpochMs(sent_ms, None)
+    note = (
+        f"{name} read as {ms_to_iso(sent_ms)} cannot be real (before 2000) on a voicemail: "
+        f"the voicemail's own {'start' if name == 'startTime' else 'end'} {ms_to_iso(own_ms)} was used"
+    )
+    return EpochMs(own_ms, note)
+
+
 def ms_to_iso(ms: int) -> str:
     return isoformat_z(datetime.fromtimestamp(ms / 1000, UTC))
 

@@ -8,7 +8,7 @@ from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize, authorize_later, authorize_later_hot
 from callbridge.auth.service import DeferredAuthorization, spent_if_refused
 from callbridge.errors import CallbridgeError, error_responses
-from callbridge.kit.bodies import parse_body, request_body_openapi, validate
+from callbridge.kit.bodies import decode, parse_body, read_body, request_body_openapi
 from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
 from callbridge.kit.http import actor_of, hot_actor, provider_name, slash_twins
 from callbridge.kit.state import AppState, app_state
@@ -49,7 +49,8 @@ async def create_voice_call(
     no parentVoiceCallId returns the existing id; with parentVoiceCallId it makes a new leg of the chain."""
     state = app_state(request)
     async with spent_if_refused(auth):
-        body = await parse_body(request, VoiceCallCreate, state.settings.max_body_bytes)
+        raw = await read_body(request, state.settings.max_body_bytes)
+        body = service.validate_create(decode(raw, request.headers.get("content-type")))
     return await _create(state, auth, actor_of(request), body, provider_name(request))
 
 
@@ -73,7 +74,7 @@ async def _create_voice_call_hot(request: HotRequest) -> HotResponse:
     """``POST /voiceCalls`` with a JSON body, in the fast lane (``callbridge.kit.fastlane``)."""
     auth = await authorize_later_hot(request)
     async with spent_if_refused(auth):
-        body = validate(VoiceCallCreate, request.data)
+        body = service.validate_create(request.data)
     provider = request.headers.get("telephony-provider-name")
     created = await _create(request.state, auth, hot_actor(request), body, provider)
     return HotResponse.json(created.model_dump(mode="json", by_alias=True))

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    NonNegativeInt,
+    PrivateAttr,
+    model_validator,
+)
 
+from callbridge.kit.phones import phone_number, restored_note, restored_plus
 from callbridge.kit.times import parse_iso_datetime
 
 WEBRTC_DEFAULT = "WEBRTC_DEFAULT"
@@ -55,27 +66,58 @@ def _trimmed(value: Any) -> Any:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+PhoneNumber = Annotated[str, BeforeValidator(phone_number)]
+"""A phone number: trimmed, and its ``+`` restored when it arrived as a space (``callbridge.kit.phones``)."""
 OptionalIsoDateTime = Annotated[datetime | None, BeforeValidator(_optional_iso_datetime)]
 JsonObject = Annotated[dict[str, Any] | None, BeforeValidator(_json_object)]
 Trimmed = Annotated[str, BeforeValidator(_trimmed)]
 
 
+class RestoresPlus(BaseModel):
+    """A body with phone numbers: ``plus_restored`` notes each one whose ``+`` was restored, for the timeline."""
+
+    _plus_restored: list[str] = PrivateAttr(default_factory=list)
+    PHONE_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_restored(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        model = handler(data)
+        if isinstance(data, dict) and isinstance(model, RestoresPlus):
+            model._plus_restored = [
+                restored_note(name, data[name]) for name in cls.PHONE_FIELDS if restored_plus(data.get(name))
+            ]
+            participants = data.get("participants")
+            if isinstance(participants, list):
+                model._plus_restored += [
+                    restored_note(f"participants[{index}].participantKey", item["participantKey"])
+                    for index, item in enumerate(participants)
+                    if isinstance(item, dict) and restored_plus(item.get("participantKey"))
+                ]
+        return model
+
+    @property
+    def plus_restored(self) -> list[str]:
+        return list(self._plus_restored)
+
+
 class Participant(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    participant_key: Trimmed = Field(alias="participantKey", description="Any unique id of the end user.")
+    participant_key: PhoneNumber = Field(alias="participantKey", description="Any unique id of the end user.")
     type: str = Field(description="Always END_USER.")
 
 
-class VoiceCallCreate(BaseModel):
+class VoiceCallCreate(RestoresPlus):
     """Body of ``POST /voiceCalls``."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    PHONE_FIELDS: ClassVar[tuple[str, ...]] = ("to", "from")
 
     call_center_api_name: str = Field(alias="callCenterApiName", min_length=1)
     vendor_call_key: Trimmed = Field(alias="vendorCallKey", min_length=1, max_length=255)
-    to: Trimmed | None = Field(default=None, max_length=255)
-    from_: Trimmed | None = Field(default=None, alias="from", max_length=255)
+    to: PhoneNumber | None = Field(default=None, max_length=255)
+    from_: PhoneNumber | None = Field(default=None, alias="from", max_length=255)
     initiation_method: str = Field(alias="initiationMethod", description="Inbound or Transfer (any case).")
     start_time: IsoDateTime = Field(alias="startTime")
     participants: list[Participant] = Field(min_length=1)
@@ -102,18 +144,19 @@ class DisconnectReason(BaseModel):
     is_error: bool = Field(alias="isError")
 
 
-class VoiceCallUpdate(BaseModel):
+class VoiceCallUpdate(RestoresPlus):
     """Body of ``PATCH /voiceCalls/{id}``: every field optional; only the ones sent change the call."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    PHONE_FIELDS: ClassVar[tuple[str, ...]] = ("fromNumber", "toNumber")
 
     call_center_api_name: str | None = Field(default=None, alias="callCenterApiName")
     start_time: OptionalIsoDateTime = Field(default=None, alias="startTime")
     end_time: OptionalIsoDateTime = Field(default=None, alias="endTime")
     enqueue_time: OptionalIsoDateTime = Field(default=None, alias="enqueueTime")
     accept_time: OptionalIsoDateTime = Field(default=None, alias="acceptTime")
-    from_number: Trimmed | None = Field(default=None, alias="fromNumber", max_length=255)
-    to_number: Trimmed | None = Field(default=None, alias="toNumber", max_length=255)
+    from_number: PhoneNumber | None = Field(default=None, alias="fromNumber", max_length=255)
+    to_number: PhoneNumber | None = Field(default=None, alias="toNumber", max_length=255)
     total_hold_duration: NonNegativeInt | None = Field(default=None, alias="totalHoldDuration")
     longest_hold_duration: NonNegativeInt | None = Field(default=None, alias="longestHoldDuration")
     number_of_holds: NonNegativeInt | None = Field(default=None, alias="numberOfHolds")

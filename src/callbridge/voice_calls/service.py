@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
+from callbridge.kit.bodies import validate
 from callbridge.models import Conversation, ConversationParticipant
 from callbridge.voice_calls.errors import CallCenterMismatch
 from callbridge.voice_calls.schemas import WEBRTC_DEFAULT, VoiceCallCreate
@@ -60,6 +62,33 @@ def check_call_center(given: str | None, context: CallCenterContext) -> None:
         raise CallCenterMismatch(given, context.call_center_api_name)
 
 
+def validate_create(data: Any) -> VoiceCallCreate:
+    """The create body, or a 400 listing every problem: a body missing several required fields names each of
+    them, ``to``/``from`` included (checked here because the model leaves them optional for WebRTC)."""
+    try:
+        return validate(VoiceCallCreate, data)
+    except InvalidRequest as error:
+        if not isinstance(data, dict):
+            raise
+        listed = {problem.split(":", 1)[0] for problem in error.errors}
+        missing = [problem for problem in _missing_endpoints(data) if problem.split(":", 1)[0] not in listed]
+        if not missing:
+            raise
+        raise InvalidRequest.for_fields([*error.errors, *missing]) from error
+
+
+def _missing_endpoints(data: dict[str, Any]) -> list[str]:
+    subtype = data.get("callSubtype", data.get("callSubType"))
+    if isinstance(subtype, str) and subtype.strip().lower() == "webrtc":
+        return []
+    problems: list[str] = []
+    for name in ("to", "from"):
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problems.append(f"{name}: is required (it may be omitted only when callSubtype is WebRTC)")
+    return problems
+
+
 def _endpoint(value: str | None, subtype: str | None, name: str, problems: list[str]) -> str | None:
     if value and value.upper() == WEBRTC_DEFAULT:
         return WEBRTC_DEFAULT
@@ -109,7 +138,7 @@ def prepare_create(context: CallCenterContext, body: VoiceCallCreate) -> Prepare
     if problems:
         raise InvalidRequest.for_fields(problems)
     assert call_type is not None and to is not None and from_ is not None
-    notes = []
+    notes = body.plus_restored
     if len(end_users) > 1 or len(body.participants) > len(end_users):
         notes.append("only the first END_USER participant was kept")
     return PreparedCreate(body, call_type, subtype, origin, to, from_, end_users[0].participant_key, tuple(notes))

@@ -59,7 +59,7 @@ async def update_voice_call(
         raise InvalidRequest.for_fields(problems)
 
     sent = body.model_fields_set
-    notes: list[str] = []
+    notes: list[str] = body.plus_restored
     call = await repository.resolve(uow.session, context.call_center_id, id_or_key)
     created = call is None
     if call is None:
@@ -98,6 +98,12 @@ async def update_voice_call(
 
     await _apply_recording(uow, call, body, changes, notes)
     await _apply_activity(uow, call, bool(body.is_active_call), changes, notes)
+    if not call.is_active_call and call.call_end_date_time is None:
+        # A post-call update (the demo connector's recording PATCH) completes the call without an end time.
+        change("call_end_date_time", uow.clock.now())
+        notes.append(
+            "the update marked the call complete without an endTime: CallEndDateTime is the server's receive time"
+        )
     # A closed call leaves routing and an ended one frees its agent (spec §3.1).
     await routing_hooks.on_call_updated(uow, call, closed=not call.is_active_call, ended=body.end_time is not None)
 

@@ -222,6 +222,8 @@ export const agentPage = {
         return;
       case "routing.offer_ended":
         if (mine) this.refreshOffers();
+        // A withdrawn offer says why (the caller hung up, clearRouting, a reroute) instead of just vanishing.
+        if (mine && event.outcome === "withdrawn" && event.reason) notice(`Offer withdrawn: ${event.reason}`);
         if (mine && event.outcome === "accepted") this.refreshWork();
         return;
       case "routing.work_closed":

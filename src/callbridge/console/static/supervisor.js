@@ -94,7 +94,7 @@ export const supervisorPage = {
   },
 
   async loadBacklog() {
-    const pending = await api("GET", "/pending");
+    const [pending, callbacks] = await Promise.all([api("GET", "/pending"), api("GET", "/callbacks")]);
     const queues = new Map();
     for (const psr of pending) {
       const name = psr.queueName ?? (psr.routingType === "SkillsBased" ? "Skills-based" : "Direct to an agent");
@@ -127,8 +127,43 @@ export const supervisorPage = {
         ),
       );
     });
+    if (callbacks.length) sections.push(this.waitingCallbacks(callbacks));
     $("#backlog").replaceChildren(...sections);
-    $("#no-backlog").hidden = pending.length > 0;
+    $("#no-backlog").hidden = pending.length + callbacks.length > 0;
+  },
+
+  // Callbacks nothing could route (no callback flow or queue, no original queue): kept, waiting for a person.
+  waitingCallbacks(callbacks) {
+    const rows = callbacks.map((request) =>
+      element(
+        "tr",
+        { dataset: { contactRequestId: request.id } },
+        element("td", { class: "num", dataset: { since: request.createdAt } }, age(request.createdAt)),
+        element("td", {}, `${request.callbackNumber} · ${request.vendorCallKey ?? request.voiceCallId}`),
+        element("td", {}, element("span", { class: "flag stale" }, "Nothing can route it")),
+        element("td", {}, this.viewButton(request.voiceCallId, `View call ${request.vendorCallKey ?? ""}`)),
+      ),
+    );
+    return element(
+      "section",
+      { class: "queue", "aria-label": "Callbacks waiting" },
+      element("h3", {}, `Callbacks waiting: ${callbacks.length} that nothing can route`),
+      element(
+        "table",
+        { class: "grid", id: "waiting-callbacks" },
+        element(
+          "thead",
+          {},
+          element(
+            "tr",
+            {},
+            ...["Age", "Callback", "Flags"].map((text) => element("th", { scope: "col" }, text)),
+            element("th", { scope: "col" }, element("span", { class: "visually-hidden" }, "Actions")),
+          ),
+        ),
+        element("tbody", {}, ...rows),
+      ),
+    );
   },
 
   backlogRow(psr) {
@@ -234,7 +269,8 @@ export const supervisorPage = {
   },
 
   onEvent(event) {
-    if (event.type.startsWith("routing.") || event.type === "queue.backlog") {
+    const routingEntry = event.type === "timeline.recorded" && event.kind?.startsWith("routing.");
+    if (event.type.startsWith("routing.") || event.type === "queue.backlog" || routingEntry) {
       this.refreshBacklog();
       this.refreshCalls();
       this.refreshAgents();
