@@ -13,6 +13,7 @@ from callbridge.models.contact_center import (
     Queue,
 )
 from callbridge.models.intelligence import ConversationEvent, ConversationEventEntry
+from callbridge.models.outbound import RoutableNumberLease, VoiceCallContext, VoicemailDropPick
 from callbridge.models.routing import AgentState, AgentWork, ContactRequest, PendingServiceRouting
 from callbridge.models.timeline import TimelineEntry
 from callbridge.models.token import SeenTokenId
@@ -40,8 +41,11 @@ __all__ = [
     "PendingServiceRouting",
     "PhoneChannel",
     "Queue",
+    "RoutableNumberLease",
     "SeenTokenId",
     "TimelineEntry",
     "VoiceCall",
+    "VoiceCallContext",
     "VoiceCallRecording",
+    "VoicemailDropPick",
 ]
