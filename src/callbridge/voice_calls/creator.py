@@ -35,6 +35,7 @@ from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
 from callbridge.kit.writer import BatchWriter, Written
 from callbridge.models import VoiceCall
+from callbridge.outbound.correlation import correlate
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound
 from callbridge.voice_calls.service import CreateOutcome, PreparedCreate, new_conversation
@@ -188,6 +189,18 @@ class _Batch:
                 "state": snapshot(call, "created"),
             },
         )
+        link = await correlate(self.session, call, self.now)
+        if link is not None:
+            self.record(
+                job.actor,
+                context.call_center_id,
+                voice_call_id=call.id,
+                conversation_id=conversation_id,
+                kind="voice_call.correlated",
+                outcome="linked",
+                reason=link.reason,
+                data=link.data,
+            )
         return CreateOutcome(call.id, warnings)
 
     async def flush(self) -> list[AnyEvent]:

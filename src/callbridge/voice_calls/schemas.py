@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt
 
 from callbridge.kit.times import parse_iso_datetime
+from callbridge.outbound.schemas import Correlation
 
 WEBRTC_DEFAULT = "WEBRTC_DEFAULT"
 
@@ -223,6 +224,10 @@ class VoiceCall(BaseModel):
     agentSentimentScore: float | None = Field(description="AgentSentimentScore, -5..5, from post-call events.")
     customerSentimentScore: float | None = Field(description="CustomerSentimentScore, -5..5, from post-call events.")
     telephonyProviderName: str | None
+    correlation: Correlation | None = Field(
+        default=None,
+        description="The voice-call context or routable-number reservation the call was correlated with on create.",
+    )
     createdAt: datetime
     updatedAt: datetime
 
