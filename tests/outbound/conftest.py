@@ -13,10 +13,10 @@ import pytest
 from callbridge.auth.certificates import KeyPair
 from callbridge.models import CallCenter
 from tests.routing import conftest as routing
-from tests.routing.conftest import app, auth, clock, console, state, telephony, tick
+from tests.routing.conftest import app, auth, clock, console, second_app, state, telephony, tick
 from tests.voice_calls.conftest import create_call, payload, read_call
 
-__all__ = ["app", "auth", "clock", "console", "create_call", "read_call", "state", "telephony", "tick"]
+__all__ = ["app", "auth", "clock", "console", "create_call", "read_call", "second_app", "state", "telephony", "tick"]
 
 ALICE_ARN = routing.ALICE_ARN
 BRUNO_ARN = "arn:aws:connect:us-east-1:111122223333:instance/i1/agent/a-bruno"
