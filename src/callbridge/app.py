@@ -37,6 +37,7 @@ from callbridge.ops.endpoints import router as ops_router
 from callbridge.ops.metrics import EventMetrics
 from callbridge.ops.metrics import process_exited as metrics_process_exited
 from callbridge.ops.middleware import ObserveRequests
+from callbridge.outbound.console import router as outbound_console_router
 from callbridge.outbound.endpoints import router as outbound_router
 from callbridge.routing.endpoints import router as routing_router
 from callbridge.routing.timers import start_timer as start_routing_timer
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(intelligence_router, prefix="/telephony/v1")
     app.include_router(routing_router, prefix="/telephony/v1")
     app.include_router(console_router)
+    app.include_router(outbound_console_router)
     app.include_router(console_live_router)
     app.include_router(console_pages)
     app.mount(CONSOLE_STATIC_PATH, console_static_files(), name="console-static")

@@ -128,3 +128,27 @@ class Correlation(BaseModel):
     transactionId: str | None = Field(default=None, description="context.transactionId as the client sent it.")
     scrt2Domain: str | None = None
     correlatedAt: datetime
+
+
+class VoicemailDropOption(BaseModel):
+    name: str
+    recordingUrl: str
+
+
+class VoicemailDropPickUpdate(BaseModel):
+    """``PUT /console/v1/calls/{voiceCallId}/voicemail-drop``: a drop of the call's call center, or null to clear."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        description="The drop's name as configured in voicemail_drops; null clears the pick."
+    )
+
+
+class VoicemailDropChoice(BaseModel):
+    """A call's voicemail drops: what its call center offers and which one is picked."""
+
+    voiceCallId: str
+    drops: list[VoicemailDropOption]
+    picked: str | None = Field(description="The picked drop's name; null when none is picked.")
+    recordingUrl: str | None = Field(description="What GET /telephony/v1/voiceCalls/{id}/voicemailDrop answers.")
