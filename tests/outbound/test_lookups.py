@@ -149,3 +149,27 @@ async def test_the_voice_call_read_still_answers_calls(
     response = await client.get(f"{BASE}/plain-call", headers=auth())
     assert response.status_code == 200
     assert response.json()["vendorCallKey"] == "plain-call"
+
+
+async def test_a_nul_in_external_rep_id_is_400(client: httpx2.AsyncClient, auth: Callable[..., dict[str, str]]) -> None:
+    """A NUL (which PostgreSQL cannot compare) is refused as client input, never a 500."""
+    response = await client.get(f"{BASE}/defaultOutboundPhoneNumber?externalRepId=a%00b", headers=auth())
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["externalRepId: contains a NUL character (U+0000)"]
+
+
+async def test_an_overlong_to_phone_number_is_400(
+    client: httpx2.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    """A toPhoneNumber longer than any dialed number can be is refused naming it."""
+    response = await client.get(f"{BASE}/voicemailGreeting", params={"toPhoneNumber": "1" * 65}, headers=auth())
+    assert response.status_code == 400
+    assert response.json()["errors"][0].startswith("toPhoneNumber: ")
+
+
+async def test_a_nul_in_the_drops_call_id_is_404(
+    client: httpx2.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    """A call id with a NUL names no call: 404 VOICE_CALL_NOT_FOUND."""
+    response = await client.get(f"{BASE}/a%00b/voicemailDrop", headers=auth())
+    assert (response.status_code, response.json()["code"]) == (404, "VOICE_CALL_NOT_FOUND")
