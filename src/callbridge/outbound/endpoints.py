@@ -22,6 +22,7 @@ from callbridge.outbound.schemas import (
     VoicemailGreeting,
     restore_plus,
 )
+from callbridge.routing.tx import in_unit_of_work
 from callbridge.voice_calls.errors import VoiceCallNotFound
 
 router = APIRouter(tags=["Outbound"])
@@ -98,11 +99,13 @@ async def reserve_routable_number(
 ) -> RoutableNumberReserved:
     """A free number of ``routable_numbers``, leased for ``routable_number_ttl_seconds``; a call arriving on it
     from ``fromNumber`` is correlated with the reservation. 429 RATE_LIMITED with Retry-After when every number
-    is leased; 403 PERM_MISSING when the call center has no pool."""
+    is leased; 403 PERM_MISSING when the call center has no pool. Retried from scratch after a collision with
+    another process (SQLite's busy snapshot, a PostgreSQL deadlock): the unique constraint decides, not the retry."""
     state = app_state(request)
     body = await parse_body(request, RoutableNumberReserve, state.settings.max_body_bytes)
-    async with state.unit_of_work(actor_of(request)) as uow:
-        return await service.reserve_routable_number(uow, context, body)
+    return await in_unit_of_work(
+        state, actor_of(request), lambda uow: service.reserve_routable_number(uow, context, body)
+    )
 
 
 @route(
@@ -120,8 +123,9 @@ async def create_voice_call_context(
     in ``callAttributes.correlationId``, or from ``fromNumber`` to ``context.toNumber``, is linked to it."""
     state = app_state(request)
     body = await parse_body(request, VoiceCallContextCreate, state.settings.max_body_bytes)
-    async with state.unit_of_work(actor_of(request)) as uow:
-        return await service.create_voice_call_context(uow, context, body)
+    return await in_unit_of_work(
+        state, actor_of(request), lambda uow: service.create_voice_call_context(uow, context, body)
+    )
 
 
 @route(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.models import (
@@ -141,3 +141,29 @@ async def correlation_of(session: AsyncSession, voice_call_id: str) -> VoiceCall
         return context
     query = select(RoutableNumberLease).where(RoutableNumberLease.voice_call_id == voice_call_id)
     return (await session.scalars(query)).first()
+
+
+async def call_centers_awaiting_calls(session: AsyncSession, call_center_ids: set[str], now: datetime) -> set[str]:
+    """Which of the call centers have a live context or lease a create could be correlated with (one query for
+    a whole batch of creates, so that the others skip correlating)."""
+    contexts = select(VoiceCallContext.call_center_id).where(
+        VoiceCallContext.call_center_id.in_(call_center_ids),
+        VoiceCallContext.voice_call_id.is_(None),
+        VoiceCallContext.expires_at > now,
+    )
+    leases = select(RoutableNumberLease.call_center_id).where(
+        RoutableNumberLease.call_center_id.in_(call_center_ids),
+        RoutableNumberLease.active_number.is_not(None),
+        RoutableNumberLease.expires_at > now,
+    )
+    return set(await session.scalars(contexts.union(leases)))
+
+
+async def forget_expired(session: AsyncSession, call_center_id: str, before: datetime) -> None:
+    """Contexts and leases that expired before ``before`` and were never correlated: nothing reads them again."""
+    for table in (VoiceCallContext, RoutableNumberLease):
+        await session.execute(
+            delete(table)
+            .where(table.call_center_id == call_center_id, table.voice_call_id.is_(None), table.expires_at < before)
+            .execution_options(synchronize_session=False)
+        )

@@ -39,6 +39,9 @@ from callbridge.outbound.schemas import (
 from callbridge.voice_calls import repository as voice_calls
 from callbridge.voice_calls.errors import VoiceCallNotFound
 
+# Expired, uncorrelated contexts and leases are kept this long (for reading back), then deleted.
+KEEP_EXPIRED = timedelta(days=1)
+
 
 def ttl_of(call_center: CallCenter) -> timedelta:
     """How long a reservation or a context lives: the call center's routable_number_ttl_seconds (180 s, the most
@@ -97,6 +100,7 @@ async def reserve_routable_number(
     if not pool:
         raise NumberPoolNotConfigured(call_center.api_name)
     expires = now + ttl_of(call_center)
+    await repository.forget_expired(session, call_center.id, now - KEEP_EXPIRED)
     await repository.release_expired_leases(session, call_center.id, now)
     held = await repository.held_numbers(session, call_center.id)
     for number in pool:
@@ -159,6 +163,7 @@ async def create_voice_call_context(
     session, now = uow.session, uow.clock.now()
     call_center = await repository.call_center(session, context.call_center_id)
     expires = now + ttl_of(call_center)
+    await repository.forget_expired(session, call_center.id, now - KEEP_EXPIRED)
     row = VoiceCallContext(
         id=f"vcc_{secrets.token_hex(16)}",
         call_center_id=call_center.id,
