@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from callbridge.client import (
     AsyncCallbridgeClient,
+    CallbridgeClient,
     RoutableNumberContext,
     RoutableNumberReserve,
+    TokenSigner,
     VoiceCallContextDetails,
     VoiceCallContextRequest,
     VoiceCallCreate,
 )
-from tests.client.live import DIALED_NUMBER, GREETING_URL, OUTBOUND_NUMBER, ROUTABLE_NUMBERS
+from tests.client.live import DIALED_NUMBER, GREETING_URL, OUTBOUND_NUMBER, ROUTABLE_NUMBERS, LiveServer
 
 
 async def test_get_default_outbound_phone_number(client: AsyncCallbridgeClient) -> None:
@@ -59,3 +61,10 @@ async def test_a_context_correlates_the_create_that_names_it(client: AsyncCallbr
     correlation = (await client.get_voice_call(key)).correlation
     assert correlation is not None
     assert (correlation.id, correlation.transaction_id) == (correlation_id, "t-1")
+
+
+def test_the_blocking_client_has_the_newest_endpoints(server: LiveServer, signer: TokenSigner) -> None:
+    """CallbridgeClient answers the same typed bodies without await."""
+    with CallbridgeClient(server.url, signer) as client:
+        assert client.get_voicemail_greeting(DIALED_NUMBER).greeting_url == GREETING_URL
+        assert client.get_default_outbound_phone_number("nobody").phone_number == OUTBOUND_NUMBER

@@ -127,3 +127,12 @@ async def test_reserve_with_a_call_id_is_noted_in_that_calls_timeline(
     entries = await telephony.timeline(call_id)  # type: ignore[attr-defined]
     noted = [e for e in entries if e["kind"] == "outbound.routable_number_reserved"]
     assert [e["data"]["uid"] for e in noted] == [response.json()["handle"]["uid"]]
+
+
+async def test_reserve_answers_with_a_trailing_slash(
+    client: httpx2.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    """POST .../reserveRoutableNumber/ is the same endpoint (real clients send trailing slashes)."""
+    body = {"countryCode": "US", "fromNumber": "+14155551234", "context": {"toNumber": "+15551234567"}}
+    response = await client.post(URL + "/", json=body, headers=auth())
+    assert response.status_code == 200, response.text
