@@ -78,7 +78,7 @@ async def test_a_missing_name_is_400(create_call: CreateCall, telephony: Telepho
 
 
 async def test_another_agent_may_not_pick(create_call: CreateCall, telephony: Telephony, console: Console) -> None:
-    """403 NOT_YOUR_CALL for an agent without open work on the call."""
+    """403 NOT_YOUR_CALL for an agent the call is neither offered to nor accepted by."""
     call, _ = await taken_call(create_call, telephony, console)
     bruno = await console.sign_in(BRUNO)
     response = await console.http.put(f"/console/v1/calls/{call}/voicemail-drop", json={"name": "Busy"}, headers=bruno)
@@ -109,3 +109,18 @@ async def test_the_pick_is_in_the_calls_timeline(
     (entry,) = [e for e in await telephony.timeline(call) if e["kind"] == "voice_call.voicemail_drop_picked"]
     assert entry["reason"] == f"{ALICE} picked the voicemail drop 'Busy'"
     assert entry["actor"] == f"agent:{ALICE}"
+
+
+async def test_an_agent_picks_for_a_call_still_ringing(
+    create_call: CreateCall, telephony: Telephony, console: Console, auth: Callable[..., dict[str, str]]
+) -> None:
+    """A call offered to the agent (not yet accepted) takes a pick too, by vendorCallKey."""
+    alice = await console.available(ALICE)
+    await create_call(vendorCallKey="ringing-out")
+    await telephony.omni_flow("ringing-out", {"fallbackQueue": "Support"})
+    response = await console.http.put(
+        "/console/v1/calls/ringing-out/voicemail-drop", json={"name": "Busy"}, headers=alice
+    )
+    assert response.status_code == 200, response.text
+    drop = await console.http.get("/telephony/v1/voiceCalls/ringing-out/voicemailDrop", headers=auth())
+    assert drop.json() == {"recordingUrl": DROPS["Busy"]}

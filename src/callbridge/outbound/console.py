@@ -41,8 +41,8 @@ async def get_voicemail_drop(
 async def put_voicemail_drop(
     request: Request, voiceCallId: str, body: VoicemailDropPickUpdate, signed: SignedIn = Depends(current_agent)
 ) -> VoicemailDropChoice:
-    """Only for a call the agent holds open work on; 400 UNKNOWN_VOICEMAIL_DROP for a name the call center does
-    not have. The pick is recorded in the call's timeline; the telephony side reads it with
-    ``GET /telephony/v1/voiceCalls/{id}/voicemailDrop``."""
+    """Only for a call the agent is working (ringing for them or accepted); 400 UNKNOWN_VOICEMAIL_DROP for a
+    name the call center does not have. The pick is recorded in the call's timeline; the telephony side reads
+    it with ``GET /telephony/v1/voiceCalls/{id}/voicemailDrop``."""
     actor = Actor(name=f"agent:{signed.agent.username}", request=f"{request.method} {request.url.path}")
     return await in_unit_of_work(app_state(request), actor, lambda uow: picks.pick(uow, signed, voiceCallId, body.name))

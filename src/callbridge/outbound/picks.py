@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.console import repository as console_repository
 from callbridge.console.errors import CallNotFound, NotYourCall
-from callbridge.console.service import controlled_call
 from callbridge.console.sessions import SignedIn
 from callbridge.kit.uow import UnitOfWork
 from callbridge.models import VoiceCall, VoicemailDropPick
@@ -28,8 +27,9 @@ async def _choice(session: AsyncSession, call: VoiceCall) -> VoicemailDropChoice
     )
 
 
-async def choice(session: AsyncSession, signed: SignedIn, id_or_key: str) -> VoicemailDropChoice:
-    """The drops of a call the agent is offered or working (a supervisor: any call of the org)."""
+async def _call_of(session: AsyncSession, signed: SignedIn, id_or_key: str) -> VoiceCall:
+    """A call the agent is working: ringing for them (an offer) or accepted by them; a supervisor: any call of
+    the org. By VoiceCall id or vendorCallKey."""
     call = await console_repository.find_call_of_org(session, signed.agent.org_id, id_or_key)
     if call is None:
         raise CallNotFound(id_or_key)
@@ -37,13 +37,18 @@ async def choice(session: AsyncSession, signed: SignedIn, id_or_key: str) -> Voi
         session, signed.agent.user_id, call.id
     ):
         raise NotYourCall(id_or_key)
-    return await _choice(session, call)
+    return call
+
+
+async def choice(session: AsyncSession, signed: SignedIn, id_or_key: str) -> VoicemailDropChoice:
+    """The drops of the call's call center, and the one picked."""
+    return await _choice(session, await _call_of(session, signed, id_or_key))
 
 
 async def pick(uow: UnitOfWork, signed: SignedIn, voice_call_id: str, name: str | None) -> VoicemailDropChoice:
-    """Pick (or with ``None`` clear) the drop of a call the agent holds open work on; recorded in its timeline."""
+    """Pick (or with ``None`` clear) the drop of a call the agent is working; recorded in its timeline."""
     session = uow.session
-    call = await controlled_call(uow, signed, voice_call_id)
+    call = await _call_of(session, signed, voice_call_id)
     call_center = await repository.call_center(session, call.call_center_id)
     drops = {drop["name"]: drop["recording_url"] for drop in drops_of(call_center)}
     if name is not None and name not in drops:
