@@ -167,3 +167,19 @@ async def forget_expired(session: AsyncSession, call_center_id: str, before: dat
             .where(table.call_center_id == call_center_id, table.voice_call_id.is_(None), table.expires_at < before)
             .execution_options(synchronize_session=False)
         )
+
+
+async def unclaim(session: AsyncSession, voice_call_id: str) -> None:
+    """Undo the correlation of a call that was not created after all (its create lost a race to a repeat)."""
+    await session.execute(
+        update(VoiceCallContext)
+        .where(VoiceCallContext.voice_call_id == voice_call_id)
+        .values(voice_call_id=None, correlated_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(RoutableNumberLease)
+        .where(RoutableNumberLease.voice_call_id == voice_call_id)
+        .values(voice_call_id=None, correlated_at=None, active_number=RoutableNumberLease.routable_number)
+        .execution_options(synchronize_session=False)
+    )

@@ -36,7 +36,7 @@ from callbridge.kit.uow import Actor
 from callbridge.kit.writer import BatchWriter, Written
 from callbridge.models import VoiceCall
 from callbridge.outbound.correlation import correlate
-from callbridge.outbound.repository import call_centers_awaiting_calls
+from callbridge.outbound.repository import call_centers_awaiting_calls, unclaim
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound
 from callbridge.voice_calls.service import CreateOutcome, PreparedCreate, new_conversation
@@ -258,6 +258,7 @@ class CreateHandler:
             if existing is None:
                 raise
             batch.rows, batch.timeline = [], []
+            await unclaim(session, planned.voice_call_id)  # the call it was correlated with was not created
             planned = batch.repeated(job, existing)
         return Written([planned], await batch.flush())
 
