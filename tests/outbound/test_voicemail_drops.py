@@ -124,3 +124,15 @@ async def test_an_agent_picks_for_a_call_still_ringing(
     assert response.status_code == 200, response.text
     drop = await console.http.get("/telephony/v1/voiceCalls/ringing-out/voicemailDrop", headers=auth())
     assert drop.json() == {"recordingUrl": DROPS["Busy"]}
+
+
+async def test_another_call_centers_token_never_reads_the_pick(
+    create_call: CreateCall, telephony: Telephony, console: Console, other_token: Callable[..., str]
+) -> None:
+    """The call exists only for its own call center: another's token gets 404 VOICE_CALL_NOT_FOUND."""
+    call, alice = await taken_call(create_call, telephony, console)
+    await console.http.put(f"/console/v1/calls/{call}/voicemail-drop", json={"name": "Busy"}, headers=alice)
+    response = await console.http.get(
+        f"/telephony/v1/voiceCalls/{call}/voicemailDrop", headers={"Authorization": f"Bearer {other_token()}"}
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "VOICE_CALL_NOT_FOUND")
