@@ -40,6 +40,8 @@ from callbridge.ops.endpoints import router as ops_router
 from callbridge.ops.metrics import EventMetrics
 from callbridge.ops.metrics import process_exited as metrics_process_exited
 from callbridge.ops.middleware import ObserveRequests
+from callbridge.outbound.console import router as outbound_console_router
+from callbridge.outbound.endpoints import router as outbound_router
 from callbridge.routing.endpoints import router as routing_router
 from callbridge.routing.timers import start_timer as start_routing_timer
 from callbridge.routing.timers import stop_timer as stop_routing_timer
@@ -112,11 +114,14 @@ def create_app(
     )
     # Routes are matched in order: the health checks first (load balancers poll them), then the telephony API.
     app.include_router(ops_router)
+    # Before the VoiceCall routes: their /voiceCalls/{voiceCallId} would take /voiceCalls/voicemailGreeting.
+    app.include_router(outbound_router, prefix="/telephony/v1")
     app.include_router(voice_calls_router, prefix="/telephony/v1")
     app.include_router(transcripts_router, prefix="/telephony/v1")
     app.include_router(intelligence_router, prefix="/telephony/v1")
     app.include_router(routing_router, prefix="/telephony/v1")
     app.include_router(console_router)
+    app.include_router(outbound_console_router)
     app.include_router(console_live_router)
     app.include_router(console_pages)
     app.mount(CONSOLE_STATIC_PATH, console_static_files(), name="console-static")

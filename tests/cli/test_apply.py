@@ -109,7 +109,7 @@ def test_problems_go_to_stderr_with_exit_1(app: typer.Typer, use_database: str, 
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"{example}:orgs[0].agents[0].skill: unknown key (allowed: username, user_id, external_id, queues,"
-        " skills, capacity, role, password_hash, remove)",
+        " skills, capacity, role, password_hash, default_outbound_number, remove)",
         f"{example}:orgs[0].call_centers[0].phone_channels[0].fallback_queue: unknown queue 'Sales'"
         " (org 00DXX000000CONFAAA has: Spanish, Support)",
         f"{example} has 2 problems; nothing was changed.",

@@ -30,6 +30,9 @@ AGENTS = {
     "chen@example.com": "005XX0000000003AAA",
 }
 SUPERVISOR = "sam@example.com"
+GREETING_URL = "https://media.example.com/greetings/live.wav"
+OUTBOUND_NUMBER = "+14155550190"
+ROUTABLE_NUMBERS = [f"+1415555{n:04d}" for n in range(9000, 9010)]
 
 
 def config_yaml() -> str:
@@ -54,7 +57,12 @@ orgs:
           - dialed_number: "{DIALED_NUMBER}"
             flow: Inbound_Support
             fallback_queue: Support
+            voicemail_greeting_url: "{GREETING_URL}"
         callback: {{fallback_queue: Support}}
+        default_outbound_number: "{OUTBOUND_NUMBER}"
+        routable_numbers: [{", ".join(f'"{n}"' for n in ROUTABLE_NUMBERS)}]
+        voicemail_drops:
+          - {{name: Busy, recording_url: "https://media.example.com/drops/busy.wav"}}
     queues:
       - {{api_name: Support, external_id: "{SUPPORT_ARN}"}}
       - {{api_name: Tier2}}

@@ -7,7 +7,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Sequence
 
-from callbridge.check import auth, events, limits, quirks, routing, transcripts, voice_calls
+from callbridge.check import auth, events, limits, outbound, quirks, routing, transcripts, voice_calls
 from callbridge.check.context import CheckConfig, CheckContext
 from callbridge.check.registry import (
     REGISTRY,
@@ -21,7 +21,7 @@ from callbridge.check.registry import (
 from callbridge.client import ApiError, TransportError, UnexpectedResponse
 
 # Run order: reachability and the token first, then the lifecycles; within a module, as written.
-MODULES = (auth, voice_calls, transcripts, routing, events, quirks, limits)
+MODULES = (auth, voice_calls, transcripts, routing, events, quirks, outbound, limits)
 
 
 def all_checks() -> list[Check]:

@@ -469,6 +469,7 @@ class VoiceCall(WireModel):
     agent_sentiment_score: float | None = None
     customer_sentiment_score: float | None = None
     telephony_provider_name: str | None = None
+    correlation: Correlation | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -610,3 +611,81 @@ class CallRouting(WireModel):
     pending_service_routings: list[PendingRouting]
     agent_work: list[AgentWork]
     contact_requests: list[ContactRequest]
+
+
+# ---- the newest endpoints (voicemail drops, outbound numbers, greetings, routable numbers, contexts) -------------
+
+
+class VoiceCallContextDetails(WireModel):
+    """``context`` of reserveRoutableNumber and createVoiceCallContext."""
+
+    to_number: str
+    scrt2_domain: str | None = None
+    call_id: str | None = None
+    transaction_id: str | None = None
+
+
+class RoutableNumberContext(VoiceCallContextDetails):
+    original_from_number: str | None = None
+
+
+class RoutableNumberReserve(WireModel):
+    """``POST /voiceCalls/reserveRoutableNumber``: E.164 numbers, an ISO 3166-1 alpha-2 country code."""
+
+    country_code: str
+    from_number: str
+    context: RoutableNumberContext
+
+
+class RoutableNumberHandle(WireModel):
+    routable_number: str
+    uid: str
+    expires_at: datetime
+
+
+class RoutableNumberReservation(WireModel):
+    status: str
+    mode: str
+    handle: RoutableNumberHandle
+
+
+class VoiceCallContextRequest(WireModel):
+    """``POST /voiceCalls/createVoiceCallContext``."""
+
+    from_number: str
+    context: VoiceCallContextDetails
+
+
+class VoiceCallContextHandle(WireModel):
+    correlation_id: str
+    expires_at: datetime
+
+
+class VoiceCallContextCreated(WireModel):
+    status: str
+    mode: str
+    handle: VoiceCallContextHandle
+
+
+class VoicemailDrop(WireModel):
+    recording_url: str
+
+
+class DefaultOutboundPhoneNumber(WireModel):
+    phone_number: str
+
+
+class VoicemailGreeting(WireModel):
+    greeting_url: str
+
+
+class Correlation(WireModel):
+    """What a VoiceCall was correlated with on create (``mode``: ``correlationID`` or ``number``)."""
+
+    mode: str
+    id: str
+    routable_number: str | None = None
+    call_id: str | None = None
+    transaction_id: str | None = None
+    scrt2_domain: str | None = None
+    correlated_at: datetime

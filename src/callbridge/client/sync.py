@@ -138,6 +138,11 @@ class CallbridgeClient(_Blocking):
     clear_routing = _blocking(AsyncCallbridgeClient.clear_routing)
     request_callback = _blocking(AsyncCallbridgeClient.request_callback)
     get_routing = _blocking(AsyncCallbridgeClient.get_routing)
+    get_voicemail_drop = _blocking(AsyncCallbridgeClient.get_voicemail_drop)
+    get_default_outbound_phone_number = _blocking(AsyncCallbridgeClient.get_default_outbound_phone_number)
+    get_voicemail_greeting = _blocking(AsyncCallbridgeClient.get_voicemail_greeting)
+    reserve_routable_number = _blocking(AsyncCallbridgeClient.reserve_routable_number)
+    create_voice_call_context = _blocking(AsyncCallbridgeClient.create_voice_call_context)
     raw_request = _blocking(AsyncCallbridgeClient.raw_request)
 
     def iter_messages(

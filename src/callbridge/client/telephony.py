@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx2
 
+from callbridge.client.errors import NotFoundError
 from callbridge.client.schemas import (
     BulkTranscriptEntry,
     BulkTranscriptsAccepted,
@@ -21,11 +22,14 @@ from callbridge.client.schemas import (
     CallRouting,
     ConversationEvent,
     ConversationEventPage,
+    DefaultOutboundPhoneNumber,
     EventsAccepted,
     OmniFlowRequest,
     OmniFlowResult,
     PostConversationEvents,
     RealtimeConversationEvents,
+    RoutableNumberReservation,
+    RoutableNumberReserve,
     RouteRequest,
     RoutingStatus,
     Timeline,
@@ -35,9 +39,13 @@ from callbridge.client.schemas import (
     TranscriptsAccepted,
     UpdateAccepted,
     VoiceCall,
+    VoiceCallContextCreated,
+    VoiceCallContextRequest,
     VoiceCallCreate,
     VoiceCallCreated,
     VoiceCallUpdate,
+    VoicemailDrop,
+    VoicemailGreeting,
 )
 from callbridge.client.tokens import TokenSigner
 from callbridge.client.transport import NO_BODY, TELEPHONY_PREFIX, HttpSession, RetryPolicy, Sleep, parse
@@ -308,6 +316,45 @@ class AsyncCallbridgeClient:
         """``GET /voiceCalls/{id}/routing`` (Callbridge addition): PSRs, agent work and callbacks of the call."""
         response = await self._call("GET", f"/voiceCalls/{_segment(call_id)}/routing", idempotent=True)
         return parse(response, CallRouting)
+
+    # ---- the newest endpoints (Salesforce's 2026 Lambdas call them) -------------------------------------------
+
+    async def get_voicemail_drop(self, call_id: str) -> VoicemailDrop | None:
+        """``GET /voiceCalls/{id}/voicemailDrop``: the drop the agent picked, or ``None`` when none was picked
+        (the 404 VOICEMAIL_DROP_NOT_FOUND the Lambda reads as "no drop")."""
+        try:
+            response = await self._call("GET", f"/voiceCalls/{_segment(call_id)}/voicemailDrop", idempotent=True)
+        except NotFoundError as error:
+            if error.code == "VOICEMAIL_DROP_NOT_FOUND":
+                return None
+            raise
+        return parse(response, VoicemailDrop)
+
+    async def get_default_outbound_phone_number(self, external_rep_id: str) -> DefaultOutboundPhoneNumber:
+        """``GET /voiceCalls/defaultOutboundPhoneNumber?externalRepId=``: the agent's (by external id, e.g. their
+        Amazon Connect ARN) default outbound caller id, else the call center's."""
+        params = {"externalRepId": external_rep_id}
+        response = await self._call("GET", "/voiceCalls/defaultOutboundPhoneNumber", params=params, idempotent=True)
+        return parse(response, DefaultOutboundPhoneNumber)
+
+    async def get_voicemail_greeting(self, to_phone_number: str) -> VoicemailGreeting:
+        """``GET /voiceCalls/voicemailGreeting?toPhoneNumber=``: the greeting of the dialed number's channel."""
+        params = {"toPhoneNumber": to_phone_number}
+        response = await self._call("GET", "/voiceCalls/voicemailGreeting", params=params, idempotent=True)
+        return parse(response, VoicemailGreeting)
+
+    async def reserve_routable_number(self, request: RoutableNumberReserve) -> RoutableNumberReservation:
+        """``POST /voiceCalls/reserveRoutableNumber``: a pooled number leased for the call center's TTL. An
+        exhausted pool raises ``RateLimitError`` (``retry_after``) once waiting for it is over the policy's bound.
+        Not retried after a 5xx (it may have reserved a number)."""
+        response = await self._call("POST", "/voiceCalls/reserveRoutableNumber", body=request.wire(), idempotent=False)
+        return parse(response, RoutableNumberReservation)
+
+    async def create_voice_call_context(self, request: VoiceCallContextRequest) -> VoiceCallContextCreated:
+        """``POST /voiceCalls/createVoiceCallContext``: a correlationId that a later create is linked with (by
+        ``callAttributes.correlationId``, or by its from and to numbers)."""
+        response = await self._call("POST", "/voiceCalls/createVoiceCallContext", body=request.wire(), idempotent=False)
+        return parse(response, VoiceCallContextCreated)
 
     # ---- anything else ---------------------------------------------------------------------------------------
 

@@ -82,6 +82,18 @@ def _call_center(config: LoadedConfig, loc: Loc, call_center: CallCenterSpec) ->
             config.problem(channel_loc, "give a flow, a fallback_queue or both")
     numbers = [channel.dialed_number for channel in call_center.phone_channels]
     _unique(config, loc, "phone_channels", "phone channel", numbers, call_center.api_name, "dialed_number")
+    drops = [drop.name for drop in call_center.voicemail_drops]
+    _unique(config, loc, "voicemail_drops", "voicemail drop", drops, call_center.api_name, "name")
+    pooled = call_center.routable_numbers
+    for index, number in enumerate(pooled):
+        if number in pooled[:index]:
+            config.problem(
+                (*loc, "routable_numbers", index),
+                f"routable number {number!r} is listed twice in {call_center.api_name}"
+                f" (first at {_where(config, (*loc, 'routable_numbers', pooled.index(number)))})",
+            )
+    if call_center.routable_number_ttl_seconds is not None and not pooled:
+        config.problem((*loc, "routable_number_ttl_seconds"), "goes with routable_numbers (the pool it applies to)")
 
 
 def _agent(config: LoadedConfig, loc: Loc, agent: AgentSpec) -> None:

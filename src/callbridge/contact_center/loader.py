@@ -18,6 +18,7 @@ from callbridge.auth.certificates import MIN_KEY_BITS, CertificateError, ParsedC
 from callbridge.contact_center.errors import ConfigProblem, Loc, format_path
 from callbridge.contact_center.schemas import ITEM_LISTS, ConfigFile, Removable, Spec
 
+_PHONE_KEYS = frozenset({"dialed_number", "default_outbound_number", "routable_numbers"})
 _LIST_KINDS = {"queues": "queue", "flows": "flow", "agents": "agent"}
 _TYPE_NAMES = {
     str: "a string",
@@ -195,7 +196,7 @@ def _reason(error: ErrorDetails, loc: Loc) -> str:
         return f"expected a mapping{' with `orgs`' if not loc else ''}, got {got}"
     if kind.endswith("_type"):
         message = f"{message[0].lower()}{message[1:]}, got {got}"
-        if loc and loc[-1] == "dialed_number" and isinstance(error["input"], int):
+        if _PHONE_KEYS.intersection(str(part) for part in loc) and isinstance(error["input"], int):
             message += ' (quote phone numbers, e.g. "+14155550100", so YAML keeps them as written)'
     return message
 

@@ -5,7 +5,7 @@ cross-references are checked against the state the plan leads to: what is stored
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,10 @@ from callbridge.kit.db import Base
 from callbridge.models import Agent, CallCenter, Certificate, Flow, Organization, PhoneChannel, Queue
 
 EXPIRY_WARNING = timedelta(days=30)
+# The call-center settings the newest endpoints read, spelled out in the plan (callbridge.outbound).
+_OUTBOUND_SETTINGS = frozenset(
+    {"voicemail_drops", "default_outbound_number", "routable_numbers", "routable_number_ttl_seconds"}
+)
 
 
 class Action(StrEnum):
@@ -157,7 +161,13 @@ class _Planner:
         call_center_id = stored.id if stored is not None else ids.stable_id(ids.CALL_CENTER, org_id, spec.api_name)
         settings = spec.settings()
         new = CallCenter(id=call_center_id, org_id=org_id, api_name=spec.api_name, settings=settings)
-        self.compare(Kind.call_center, name, stored, {"settings": settings}, new)
+        self.compare(Kind.call_center, name, stored, {"settings": settings}, new, _settings_detail(settings))
+        if stored is not None and stored.settings != settings:
+            keys = stored.settings.keys() | settings.keys()
+            changed = sorted(k for k in keys & _OUTBOUND_SETTINGS if stored.settings.get(k) != settings.get(k))
+            if changed:
+                detail = "settings: " + "; ".join(_setting_detail(key, settings.get(key)) for key in changed)
+                self.plan.changes[-1] = replace(self.plan.changes[-1], detail=detail)
         refs.declared_call_center(spec.api_name, loc, spec)
         self.certificates(loc, call_center_id, name, spec)
         stored_channels = self.snapshot.phone_channels.get(call_center_id, {})
@@ -168,7 +178,11 @@ class _Planner:
                 if stored_channel is not None:
                     self.add(Action.remove, Kind.phone_channel, channel_name, row=stored_channel)
                 continue
-            values = {"flow": channel.flow, "fallback_queue": channel.fallback_queue}
+            values = {
+                "flow": channel.flow,
+                "fallback_queue": channel.fallback_queue,
+                "voicemail_greeting_url": channel.voicemail_greeting_url,
+            }
             new_channel = PhoneChannel(call_center_id=call_center_id, dialed_number=channel.dialed_number, **values)
             self.compare(Kind.phone_channel, channel_name, stored_channel, values, new_channel)
 
@@ -252,6 +266,7 @@ class _Planner:
             "skills": dict(spec.skills),
             "capacity": spec.capacity,
             "role": spec.role,
+            "default_outbound_number": spec.default_outbound_number,
         }
         if spec.password_hash is not None:
             # Only a hash given in the file replaces the stored one: one set with the CLI survives re-applies.
@@ -272,6 +287,23 @@ class _Planner:
                 f"user id {stored.user_id} belongs to agent {stored.username} of org {stored.org_id}"
                 " (remove it there in the same file to move it)",
             )
+
+
+def _setting_detail(key: str, value: Any) -> str:
+    """One call-center setting for the plan: what an apply --dry-run shows of it."""
+    if value is None:
+        return f"{key} removed"
+    if key == "voicemail_drops":
+        return f"voicemail_drops: {', '.join(drop['name'] for drop in value)}"
+    if key == "routable_numbers":
+        return f"routable_numbers: {len(value)} ({', '.join(value)})"
+    if isinstance(value, dict):
+        return f"{key}: {', '.join(f'{k}={v}' for k, v in value.items())}"
+    return f"{key}: {value}"
+
+
+def _settings_detail(settings: Mapping[str, Any]) -> str:
+    return "; ".join(_setting_detail(key, value) for key, value in settings.items() if key in _OUTBOUND_SETTINGS)
 
 
 def _certificate_name(call_center_name: str, fingerprint: str) -> str:

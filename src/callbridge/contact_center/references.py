@@ -86,7 +86,7 @@ class OrgReferences:
     def declared_call_center(self, api_name: str, loc: Loc, spec: CallCenterSpec) -> None:
         self.listed["call center"].add(api_name)
         for setting, routing in spec.settings().items():
-            for key, kind, name in routing_references(routing):
+            for key, kind, name in routing_references(routing if isinstance(routing, dict) else {}):
                 self.references.append(_Reference(kind, name, (*loc, setting, key), f"call center {api_name}"))
         self.listed_channels[api_name] = {channel.dialed_number for channel in spec.phone_channels}
         for p, channel in enumerate(spec.phone_channels):

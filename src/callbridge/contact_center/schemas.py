@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
 MAX_PUSH_TIMEOUT = 20  # seconds: Salesforce caps PendingServiceRouting.PushTimeout at 20 for voice
+# seconds: Salesforce documents a routable-number reservation as valid for at most 180 s
+MAX_ROUTABLE_NUMBER_TTL = 180
 CALL_FIELDS = frozenset(
     {
         "call.from",
@@ -29,6 +32,8 @@ CALL_FIELDS = frozenset(
 CONDITION_PREFIXES = ("input.", "attribute.")
 OPERATORS = frozenset({"in", "prefix", "exists", "not", "equals"})
 
+# What Salesforce's own Lambda checks before reserveRoutableNumber; Callbridge uses it for every phone number.
+E164 = re.compile(r"\+[1-9]\d{1,14}")
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 _USER_ID = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
@@ -60,6 +65,19 @@ def _password_hash(value: str) -> str:
             "not a password hash: give what `callbridge agent hash-password` prints (scrypt$N$r$p$salt$hash),"
             " never the password itself"
         )
+    return value
+
+
+def _e164(value: str) -> str:
+    if not E164.fullmatch(value):
+        raise ValueError(f"{value!r} is not an E.164 phone number (+ and up to 15 digits, e.g. +14155550100)")
+    return value
+
+
+def _url(value: str) -> str:
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. https://example.com/drops/busy.wav)")
     return value
 
 
@@ -125,6 +143,8 @@ SkillLevel = Annotated[StrictInt, Field(ge=0, le=10)]
 Skills = dict[Annotated[str, Field(min_length=1, max_length=255)], SkillLevel]
 ConditionKey = Annotated[str, AfterValidator(_condition_key)]
 Condition = Annotated[Any, AfterValidator(_condition)]
+PhoneNumber = Annotated[str, AfterValidator(_e164)]
+Url = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_url)]
 
 
 class Spec(BaseModel):
@@ -191,6 +211,14 @@ class PhoneChannelSpec(Removable):
     dialed_number: DialedNumber
     flow: ApiName | None = None
     fallback_queue: ApiName | None = None
+    voicemail_greeting_url: Url | None = None  # GET /voiceCalls/voicemailGreeting?toPhoneNumber=<dialed_number>
+
+
+class VoicemailDropSpec(Spec):
+    """A recording an agent can pick for their outbound call (GET /voiceCalls/{id}/voicemailDrop)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    recording_url: Url
 
 
 class CallCenterSpec(Removable):
@@ -200,14 +228,28 @@ class CallCenterSpec(Removable):
     phone_channels: list[PhoneChannelSpec] = []
     callback: RoutingSpec | None = None
     voicemail: RoutingSpec | None = None
+    voicemail_drops: list[VoicemailDropSpec] = []
+    default_outbound_number: PhoneNumber | None = None
+    routable_numbers: list[PhoneNumber] = []
+    routable_number_ttl_seconds: Annotated[StrictInt, Field(ge=1, le=MAX_ROUTABLE_NUMBER_TTL)] | None = None
 
     def settings(self) -> dict[str, Any]:
-        """What ``CallCenter.settings`` stores."""
-        return {
+        """What ``CallCenter.settings`` stores (the outbound keys only when given, so that a file without them
+        leaves an existing call center unchanged)."""
+        stored: dict[str, Any] = {
             name: routing.model_dump(exclude_none=True)
             for name, routing in (("callback", self.callback), ("voicemail", self.voicemail))
             if routing is not None
         }
+        if self.voicemail_drops:
+            stored["voicemail_drops"] = [drop.model_dump() for drop in self.voicemail_drops]
+        if self.default_outbound_number is not None:
+            stored["default_outbound_number"] = self.default_outbound_number
+        if self.routable_numbers:
+            stored["routable_numbers"] = list(self.routable_numbers)
+        if self.routable_number_ttl_seconds is not None:
+            stored["routable_number_ttl_seconds"] = self.routable_number_ttl_seconds
+        return stored
 
 
 class QueueSpec(Removable):
@@ -226,6 +268,7 @@ class AgentSpec(Removable):
     capacity: Annotated[StrictInt, Field(ge=1)] = 100
     role: Literal["agent", "supervisor"] = "agent"
     password_hash: PasswordHash | None = None  # left out: a password set with the CLI is kept
+    default_outbound_number: PhoneNumber | None = None  # GET /voiceCalls/defaultOutboundPhoneNumber
 
 
 class OrgSpec(Removable):

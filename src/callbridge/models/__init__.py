@@ -13,6 +13,7 @@ from callbridge.models.contact_center import (
     Queue,
 )
 from callbridge.models.intelligence import ConversationEvent, ConversationEventEntry
+from callbridge.models.outbound import RoutableNumberLease, VoiceCallContext, VoicemailDropPick
 from callbridge.models.rate_limit import RateLimitCounter
 from callbridge.models.routing import AgentState, AgentWork, ContactRequest, PendingServiceRouting
 from callbridge.models.timeline import TimelineEntry
@@ -42,8 +43,11 @@ __all__ = [
     "PhoneChannel",
     "Queue",
     "RateLimitCounter",
+    "RoutableNumberLease",
     "SeenTokenId",
     "TimelineEntry",
     "VoiceCall",
+    "VoiceCallContext",
     "VoiceCallRecording",
+    "VoicemailDropPick",
 ]

@@ -59,6 +59,7 @@ class PhoneChannel(Base):
     dialed_number: Mapped[str] = mapped_column(String(64))
     flow: Mapped[str | None] = mapped_column(String(255), comment="flow api_name")
     fallback_queue: Mapped[str | None] = mapped_column(String(255), comment="queue api_name")
+    voicemail_greeting_url: Mapped[str | None] = mapped_column(String(2048))
     # Many-to-one, for the unit of work's insert order; never loaded implicitly.
     call_center: Mapped[CallCenter] = relationship(lazy="raise")
 
@@ -91,6 +92,7 @@ class Agent(Base):
         String(16), default="agent", server_default="agent", comment="agent or supervisor"
     )
     password_hash: Mapped[str | None] = mapped_column(String(255), comment="scrypt$n$r$p$salt$hash")
+    default_outbound_number: Mapped[str | None] = mapped_column(String(16), comment="E.164 caller id")
     # Many-to-one, for the unit of work's insert order; never loaded implicitly.
     organization: Mapped[Organization] = relationship(lazy="raise")
 

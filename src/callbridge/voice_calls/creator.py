@@ -35,6 +35,8 @@ from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
 from callbridge.kit.writer import BatchWriter, Written
 from callbridge.models import VoiceCall
+from callbridge.outbound.correlation import correlate
+from callbridge.outbound.repository import call_centers_awaiting_calls, unclaim
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound
 from callbridge.voice_calls.service import CreateOutcome, PreparedCreate, new_conversation
@@ -72,6 +74,14 @@ class _Batch:
         self.first_legs = first_legs  # (call center id, key) -> a row with id and conversation_id
         self.rows: list[Base] = []
         self.timeline: list[dict[str, Any]] = []
+        self.call_center_ids: set[str] = set()
+        self.awaiting: set[str] | None = None
+
+    async def awaited(self, call_center_id: str) -> bool:
+        """Whether a reservation or context waits for a call in the call center (asked once per batch)."""
+        if self.awaiting is None:
+            self.awaiting = await call_centers_awaiting_calls(self.session, self.call_center_ids, self.now)
+        return call_center_id in self.awaiting
 
     async def write_rows(self) -> None:
         await repository.insert_new(self.session, self.rows)
@@ -188,6 +198,18 @@ class _Batch:
                 "state": snapshot(call, "created"),
             },
         )
+        link = await correlate(self.session, call, self.now) if await self.awaited(call.call_center_id) else None
+        if link is not None:
+            self.record(
+                job.actor,
+                context.call_center_id,
+                voice_call_id=call.id,
+                conversation_id=conversation_id,
+                kind="voice_call.correlated",
+                outcome="linked",
+                reason=link.reason,
+                data=link.data,
+            )
         return CreateOutcome(call.id, warnings)
 
     async def flush(self) -> list[AnyEvent]:
@@ -208,6 +230,7 @@ class CreateHandler:
             results[index] = refusal
         keys = {key for index, job in enumerate(jobs) if results[index] is None and (key := job.first_leg_key)}
         batch = _Batch(session, self._clock.now(), await repository.first_legs(session, keys))
+        batch.call_center_ids = {job.context.call_center_id for job in jobs}
         for index, job in enumerate(jobs):
             if results[index] is not None:
                 continue
@@ -235,6 +258,7 @@ class CreateHandler:
             if existing is None:
                 raise
             batch.rows, batch.timeline = [], []
+            await unclaim(session, planned.voice_call_id)  # the call it was correlated with was not created
             planned = batch.repeated(job, existing)
         return Written([planned], await batch.flush())
 

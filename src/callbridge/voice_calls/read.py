@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.auth.context import CallCenterContext
+from callbridge.outbound.correlation import correlation_of
 from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import VoiceCallNotFound
 from callbridge.voice_calls.schemas import (
@@ -101,6 +102,7 @@ async def get_voice_call(session: AsyncSession, context: CallCenterContext, id_o
         agentSentimentScore=call.agent_sentiment_score,
         customerSentimentScore=call.customer_sentiment_score,
         telephonyProviderName=call.telephony_provider_name,
+        correlation=await correlation_of(session, call.id),
         createdAt=call.created_at,
         updatedAt=call.updated_at,
     )

@@ -20,6 +20,7 @@ from pydantic import (
 
 from callbridge.kit.phones import phone_number, restored_note, restored_plus
 from callbridge.kit.times import parse_iso_datetime
+from callbridge.outbound.schemas import Correlation
 
 WEBRTC_DEFAULT = "WEBRTC_DEFAULT"
 
@@ -266,6 +267,10 @@ class VoiceCall(BaseModel):
     agentSentimentScore: float | None = Field(description="AgentSentimentScore, -5..5, from post-call events.")
     customerSentimentScore: float | None = Field(description="CustomerSentimentScore, -5..5, from post-call events.")
     telephonyProviderName: str | None
+    correlation: Correlation | None = Field(
+        default=None,
+        description="The voice-call context or routable-number reservation the call was correlated with on create.",
+    )
     createdAt: datetime
     updatedAt: datetime
 

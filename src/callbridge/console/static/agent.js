@@ -172,11 +172,39 @@ export const agentPage = {
     );
     this.calls.set(call.id, entry);
     $("#calls").append(panel);
+    this.showDrops(entry).catch((error) => notice(error.message));
     $("#no-call").hidden = true;
     const waiting = this.orphans.filter((event) => this.concerns(entry, event));
     this.orphans = this.orphans.filter((event) => !waiting.includes(event));
     await loadTranscript($(".transcript", panel), call.id).catch((error) => notice(error.message));
     for (const event of waiting) this.onCallEvent(entry, event);
+  },
+
+  // The call center's voicemail drops: the agent picks the one the telephony side plays (voicemailDrop).
+  async showDrops(entry) {
+    const choice = await api("GET", `/calls/${path(entry.call.id)}/voicemail-drop`);
+    const box = $(".voicemail-drop", entry.panel);
+    const select = $(".drop-select", box);
+    if (choice.drops.length === 0) return;
+    for (const drop of choice.drops) select.append(element("option", { value: drop.name }, drop.name));
+    this.showPick(box, choice);
+    select.addEventListener("change", () =>
+      act(select, async () => {
+        const name = select.value === "" ? null : select.value;
+        this.showPick(box, await api("PUT", `/calls/${path(entry.call.id)}/voicemail-drop`, { name }));
+      }),
+    );
+    box.hidden = false;
+  },
+
+  showPick(box, choice) {
+    const select = $(".drop-select", box);
+    select.value = choice.picked ?? "";
+    for (const option of select.options) {
+      const picked = option.value !== "" && option.value === choice.picked;
+      option.textContent = picked ? `${option.value} (picked)` : option.value || "None";
+    }
+    $(".drop-picked", box).textContent = choice.picked ? `Picked: ${choice.picked}` : "No drop picked.";
   },
 
   async control(entry, action) {
