@@ -18,6 +18,7 @@ from callbridge import __version__
 from callbridge.config import Settings, get_settings
 from callbridge.console.endpoints import router as console_router
 from callbridge.console.live import router as console_live_router
+from callbridge.console.origin import ConsoleOriginCheck
 from callbridge.console.pages import STATIC_PATH as CONSOLE_STATIC_PATH
 from callbridge.console.pages import router as console_pages
 from callbridge.console.pages import static_files as console_static_files
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(connect_router, prefix="/services/data")
     # The hottest telephony writes skip FastAPI's per-request machinery (callbridge.kit.fastlane).
     app.add_middleware(FastLane, routes=[*voice_call_hot_routes, *transcript_hot_routes])
+    app.add_middleware(ConsoleOriginCheck, allowed=settings.console_allowed_origins)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)

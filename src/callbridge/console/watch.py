@@ -1,0 +1,67 @@
+"""Push streams end with their session: signed out, expired, or the agent's password changed.
+
+The session lives in the database, so every process's streams re-check it there: before sending events when the
+last check is older than ``CHECK_SECONDS`` (at most one query a second per busy stream), and at every heartbeat
+when idle. A sign-out in this process also ends its streams at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+
+from callbridge.console.errors import SessionEnded
+from callbridge.console.sessions import still_signed_in
+from callbridge.errors import CallbridgeError
+from callbridge.kit.state import AppState
+
+CHECK_SECONDS = 1.0
+
+_signed_out: dict[str, set[asyncio.Event]] = {}
+
+
+def signed_out_here(token_sha256: str) -> None:
+    """Tell this process's streams of the session that it has ended (after the sign-out committed)."""
+    for ended in _signed_out.get(token_sha256, ()):
+        ended.set()
+
+
+@contextlib.contextmanager
+def _listening(token_sha256: str) -> Iterator[asyncio.Event]:
+    ended = asyncio.Event()
+    _signed_out.setdefault(token_sha256, set()).add(ended)
+    try:
+        yield ended
+    finally:
+        waiting = _signed_out.get(token_sha256)
+        if waiting is not None:
+            waiting.discard(ended)
+            if not waiting:
+                del _signed_out[token_sha256]
+
+
+class SessionWatch:
+    """One stream's view of its session."""
+
+    def __init__(self, state: AppState, token_sha256: str) -> None:
+        self.state = state
+        self.token_sha256 = token_sha256
+        self.checked_at = time.monotonic()
+        self._stack = contextlib.ExitStack()
+        self.signed_out = self._stack.enter_context(_listening(token_sha256))
+
+    def close(self) -> None:
+        self._stack.close()
+
+    async def ended(self, *, idle: bool = False) -> CallbridgeError | None:
+        """None while the session stands (checked in the database when idle or when the last check is old)."""
+        if self.signed_out.is_set():
+            return SessionEnded()
+        now = time.monotonic()
+        if not idle and now - self.checked_at < CHECK_SECONDS:
+            return None
+        self.checked_at = now
+        async with self.state.database.read_session() as session:
+            return await still_signed_in(session, self.token_sha256, self.state.clock.now())
