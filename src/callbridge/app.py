@@ -33,6 +33,7 @@ from callbridge.kit.db import Database
 from callbridge.kit.fastlane import FastLane
 from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
+from callbridge.ops import apidocs
 from callbridge.ops import logs as ops_logs
 from callbridge.ops.endpoints import router as ops_router
 from callbridge.ops.metrics import EventMetrics
@@ -104,9 +105,12 @@ def create_app(
         version=__version__,
         summary="The Salesforce Voice Telephony Integration REST API, self-hosted.",
         lifespan=lifespan,
+        docs_url=None,  # served by callbridge.ops.apidocs, with a Content-Security-Policy
+        redoc_url=None,
     )
     # Routes are matched in order: the health checks first (load balancers poll them), then the telephony API.
     app.include_router(ops_router)
+    apidocs.install(app)
     app.include_router(voice_calls_router, prefix="/telephony/v1")
     app.include_router(transcripts_router, prefix="/telephony/v1")
     app.include_router(intelligence_router, prefix="/telephony/v1")
