@@ -15,6 +15,7 @@ import websockets
 from fastapi import FastAPI
 from sqlalchemy import delete
 
+from callbridge.app import create_app
 from callbridge.auth.certificates import KeyPair
 from callbridge.config import Settings
 from callbridge.console.passwords import hash_password
@@ -27,6 +28,7 @@ from tests.e2e.test_serve_process import CLI
 from tests.routing.conftest import (
     ALICE,
     CONFIG,
+    PASSWORD,
     PASSWORD_HASH,
     Console,
     Telephony,
@@ -180,3 +182,32 @@ async def test_signing_out_ends_a_calls_event_stream(
         frames = [line async for line in lines]
     assert "event: stream.error" in frames
     assert any("SESSION_ENDED" in line for line in frames if line.startswith("data:"))
+
+
+async def test_the_session_cookie_is_httponly_and_strict_but_not_secure_by_default(console: Console) -> None:
+    """Over plain http (make run) the cookie is HttpOnly, SameSite=Strict, Path=/console and not Secure."""
+    response = await console.http.post("/console/v1/session", json={"username": ALICE, "password": PASSWORD})
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("callbridge_session=")
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+    assert "secure" not in cookie.replace("samesite", "")
+
+
+@pytest.fixture
+async def secure_app(settings: Settings, contact_center: None, clock: FrozenClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings.model_copy(update={"cookie_secure": True}), clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_cookie_secure_sets_secure_on_the_session_cookie(secure_app: FastAPI) -> None:
+    """CALLBRIDGE_COOKIE_SECURE=true: the cookie set at sign-in and the one clearing it at sign-out are Secure,
+    still HttpOnly and SameSite=Strict."""
+    transport = httpx2.ASGITransport(app=secure_app)
+    async with httpx2.AsyncClient(transport=transport, base_url="https://callbridge.test") as http:
+        signed = await http.post("/console/v1/session", json={"username": ALICE, "password": PASSWORD})
+        token = signed.json()["token"]
+        signed_out = await http.delete("/console/v1/session", headers={"Authorization": f"Bearer {token}"})
+    for response in (signed, signed_out):
+        attributes = [part.strip().lower() for part in response.headers["set-cookie"].split(";")]
+        assert {"secure", "httponly", "samesite=strict", "path=/console"} <= set(attributes)
