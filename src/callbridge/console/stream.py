@@ -184,7 +184,7 @@ async def messages(
                 reconnect = StreamReconnect(id=cursor.last, reason="the server is stopping", retryAfterMs=2_000)
                 yield _control(reconnect, final=True)
                 return
-            if watch is not None and (ended := await watch.ended(idle=getter not in done)) is not None:
+            if watch is not None and (ended := await watch.ended()) is not None:
                 yield _ended(cursor, ended)
                 return
             if getter not in done:

@@ -1,8 +1,8 @@
 """Push streams end with their session: signed out, expired, or the agent's password changed.
 
-The session lives in the database, so every process's streams re-check it there: before sending events when the
-last check is older than ``CHECK_SECONDS`` (at most one query a second per busy stream), and at every heartbeat
-when idle. A sign-out in this process also ends its streams at once.
+The session lives in the database, so every process's streams re-check it there, before sending events or a
+heartbeat, when the last check is older than ``CHECK_SECONDS`` (at most one query a second per stream; an idle
+stream checks at each heartbeat). A sign-out in this process also ends its streams at once.
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ class SessionWatch:
     def close(self) -> None:
         self._stack.close()
 
-    async def ended(self, *, idle: bool = False) -> CallbridgeError | None:
-        """None while the session stands (checked in the database when idle or when the last check is old)."""
+    async def ended(self) -> CallbridgeError | None:
+        """None while the session stands (checked in the database when the last check is ``CHECK_SECONDS`` old)."""
         if self.signed_out.is_set():
             return SessionEnded()
         now = time.monotonic()
-        if not idle and now - self.checked_at < CHECK_SECONDS:
+        if now - self.checked_at < CHECK_SECONDS:
             return None
         self.checked_at = now
         async with self.state.database.read_session() as session:
