@@ -9,6 +9,12 @@ import re
 
 import httpx2
 import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_console_browser import CHROMIUM, OpenPage, base_url, browser, open_page, sign_in
+from tests.routing.conftest import ALICE
+
+__all__ = ["base_url", "browser", "open_page"]
 
 CONSOLE_PAGES = ["/console", "/console/supervisor"]
 DOCS_PAGES = ["/docs", "/redoc"]
@@ -66,3 +72,23 @@ async def test_the_redoc_page_may_load_its_bundle_fonts_and_worker(client: httpx
     assert "https://fonts.googleapis.com" in policy["style-src"]
     assert "https://fonts.gstatic.com" in policy["font-src"]
     assert "blob:" in policy["worker-src"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
+def test_the_console_works_in_chromium_under_its_policy(open_page: OpenPage) -> None:
+    """Sign in, change presence, sign out in a real browser: no CSP violation, no request refused as cross-site,
+    and the state-changing requests carry X-Requested-With."""
+    page = open_page()
+    problems: list[str] = []
+    unsafe: list[dict[str, str]] = []
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status == 403 else None)
+    page.on("request", lambda r: unsafe.append(r.headers) if r.method in ("POST", "PUT", "DELETE") else None)
+    sign_in(page, "/console", ALICE)
+    page.get_by_role("button", name="Busy").click()
+    expect(page.locator("#presence-now")).to_contain_text("Busy")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    assert problems == []
+    assert len(unsafe) >= 3 and all(h.get("x-requested-with") == "callbridge-console" for h in unsafe)
