@@ -4,7 +4,9 @@ WebSocket lines included) is sent a session token in every place a client may pu
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -12,12 +14,18 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import structlog
 from websockets.sync.client import connect
 
 from callbridge.auth.certificates import KeyPair
+from callbridge.config import LogFormat, Settings
+from callbridge.ops import logs
 from callbridge.ops.logs import REDACTED, redact
 from tests.e2e.test_serve_process import CLI, free_port, run, wait_until_listening
+from tests.ops.conftest import restore_logging
 from tests.routing.conftest import ALICE, PASSWORD, apply_config
+
+__all__ = ["restore_logging"]
 
 
 @pytest.fixture
@@ -83,3 +91,18 @@ def test_bearer_and_cookie_credentials_are_redacted() -> None:
     assert redact("Authorization: Bearer abc.def-ghi") == f"Authorization: Bearer {REDACTED}"
     assert redact("Cookie: x=1; callbridge_session=s3cr3t; y=2") == f"Cookie: x=1; callbridge_session={REDACTED}; y=2"
     assert redact("GET /x?a=1&password=hunter2") == f"GET /x?a=1&password={REDACTED}"
+
+
+@pytest.mark.parametrize("log_format", [LogFormat.json, LogFormat.console])
+def test_credential_fields_are_redacted_in_both_formats(
+    restore_logging: None, settings: Settings, log_format: LogFormat
+) -> None:
+    """A line logging request headers (Authorization, Cookie) or a password field shows none of their values."""
+    stream = io.StringIO()
+    logs.configure(settings.model_copy(update={"log_format": log_format}), stream=stream, cache_loggers=False)
+    headers = {"Authorization": "Bearer eyJ.secret.sig", "Cookie": "callbridge_session=tok3n", "Accept": "*/*"}
+    structlog.get_logger().info("request headers", headers=headers, password="hunter2")
+    logging.getLogger("uvicorn.error").info("%s - cookie %s", "127.0.0.1", "callbridge_session=tok3n")
+    text = stream.getvalue()
+    assert "eyJ.secret.sig" not in text and "tok3n" not in text and "hunter2" not in text
+    assert REDACTED in text and "*/*" in text
