@@ -117,3 +117,12 @@ async def test_failures_and_throttled_attempts_are_audited_without_the_password(
         (ALICE, "username", "warning")
     ]
     assert WRONG not in repr(logs)
+
+
+async def test_ipv6_addresses_of_one_64_share_the_address_limit(app: FastAPI) -> None:
+    """20 failures from 20 addresses of one IPv6 /64 (one host's usual allocation): the 21st is refused."""
+    for n in range(21):
+        transport = httpx2.ASGITransport(app=app, client=(f"2001:db8:1:2::{n + 1:x}", 50000))
+        async with httpx2.AsyncClient(transport=transport, base_url="http://callbridge.test") as http:
+            response = await sign_in(http, f"guess{n}@example.com")
+        assert response.status_code == (429 if n == 20 else 401), (n, response.text)

@@ -83,7 +83,7 @@ async def stream(websocket: WebSocket) -> None:
         await _refuse(websocket, error, CLOSE_UNAUTHORIZED if error.status_code == 401 else CLOSE_POLICY)
         return
     CONSOLES_CONNECTED.inc()
-    watch = SessionWatch(state, signed.token_sha256)
+    watch = SessionWatch(state, signed.token_sha256, signed.expires_at)
     try:
         await _pump(websocket, state, audience, after, watch)
     finally:
@@ -175,7 +175,7 @@ async def call_events(
     )
 
     async def frames() -> AsyncIterator[str]:
-        watch = SessionWatch(state, signed.token_sha256)
+        watch = SessionWatch(state, signed.token_sha256, signed.expires_at)
         try:
             yield "retry: 1000\n\n"
             async with contextlib.aclosing(messages(state, audience, resume, calls=keys, watch=watch)) as outgoing:

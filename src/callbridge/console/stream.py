@@ -177,9 +177,10 @@ async def messages(
             if getter is None:
                 getter = asyncio.ensure_future(queue.get())
             waiting = {getter, stopping} if signed_out is None else {getter, stopping, signed_out}
-            done, _ = await asyncio.wait(
-                waiting, timeout=min(heartbeat, deadline - now), return_when=asyncio.FIRST_COMPLETED
-            )
+            timeout = min(heartbeat, deadline - now)
+            if watch is not None and (left := watch.seconds_left()) is not None:
+                timeout = min(timeout, left + 0.01)  # wake when the session expires
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if stopping in done:
                 reconnect = StreamReconnect(id=cursor.last, reason="the server is stopping", retryAfterMs=2_000)
                 yield _control(reconnect, final=True)

@@ -13,6 +13,7 @@ Usernames and addresses are stored as SHA-256 hashes: any text may be typed as a
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,20 @@ from callbridge.kit.state import AppState
 from callbridge.models import SignInAttempt
 
 log = structlog.get_logger()
+
+
+def client_key(address: str) -> str:
+    """What the per-address limit counts: the IPv4 address, or the /64 network of an IPv6 one (a single host is
+    commonly given a whole /64, so counting each address would let it rotate through them)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def _subject(kind: str, value: str) -> str:
@@ -53,7 +68,7 @@ async def begin(state: AppState, username: str, address: str) -> Attempt:
     settings = state.settings
     now = state.clock.now()
     window = timedelta(seconds=settings.console_sign_in_window_seconds)
-    user_subject, address_subject = _subject("username", username), _subject("address", address)
+    user_subject, address_subject = _subject("username", username), _subject("address", client_key(address))
     async with state.database.write_session() as session:
         await session.execute(delete(SignInAttempt).where(SignInAttempt.attempted_at <= now - window))
         rows = await session.execute(

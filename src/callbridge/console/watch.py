@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
-from callbridge.console.errors import SessionEnded
+from callbridge.console.errors import SessionEnded, SessionExpired
 from callbridge.console.sessions import still_signed_in
 from callbridge.errors import CallbridgeError
 from callbridge.kit.state import AppState
@@ -45,9 +46,10 @@ def _listening(token_sha256: str) -> Iterator[asyncio.Event]:
 class SessionWatch:
     """One stream's view of its session."""
 
-    def __init__(self, state: AppState, token_sha256: str) -> None:
+    def __init__(self, state: AppState, token_sha256: str, expires_at: datetime | None = None) -> None:
         self.state = state
         self.token_sha256 = token_sha256
+        self.expires_at = expires_at
         self.checked_at = time.monotonic()
         self._stack = contextlib.ExitStack()
         self.signed_out = self._stack.enter_context(_listening(token_sha256))
@@ -55,10 +57,18 @@ class SessionWatch:
     def close(self) -> None:
         self._stack.close()
 
+    def seconds_left(self) -> float | None:
+        """Until the session expires (a stream waits no longer than that), if its expiry is known."""
+        if self.expires_at is None:
+            return None
+        return max(0.0, (self.expires_at - self.state.clock.now()).total_seconds())
+
     async def ended(self) -> CallbridgeError | None:
         """None while the session stands (checked in the database when the last check is ``CHECK_SECONDS`` old)."""
         if self.signed_out.is_set():
             return SessionEnded()
+        if self.expires_at is not None and self.expires_at <= self.state.clock.now():
+            return SessionExpired()
         now = time.monotonic()
         if now - self.checked_at < CHECK_SECONDS:
             return None
