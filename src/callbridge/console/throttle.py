@@ -50,7 +50,7 @@ def _subject(kind: str, value: str) -> str:
 class Attempt:
     username: str
     address: str
-    ids: tuple[int, int]
+    ids: tuple[int, ...]
     user_subject: str
 
 
@@ -63,39 +63,55 @@ async def _window(state: AppState, subject: str, since: datetime) -> tuple[int, 
     return int(count), oldest
 
 
+async def _refuse_if_over(
+    state: AppState, attempt: Attempt, limits: tuple[tuple[str, str, int], ...], now: datetime, *, counted: bool
+) -> None:
+    """429 (audited) when a subject has more than its limit in the window; ``counted``: the attempt's own rows
+    are in the counts (they are removed before refusing)."""
+    window = timedelta(seconds=state.settings.console_sign_in_window_seconds)
+    for what, subject, limit in limits:
+        count, oldest = await _window(state, subject, now - window)
+        failures = count - 1 if counted else count
+        if failures < limit:
+            continue
+        if counted:
+            await _forget(state, attempt.ids)
+        retry_after = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
+        log.warning(
+            "console sign-in throttled",
+            username=attempt.username,
+            address=attempt.address,
+            limit=what,
+            failures=failures,
+            retry_after=retry_after,
+        )
+        raise SignInThrottled(what, retry_after)
+
+
 async def begin(state: AppState, username: str, address: str) -> Attempt:
-    """Record the attempt; 429 SIGN_IN_THROTTLED (audited) when the username or the address is over its limit."""
+    """Record the attempt; 429 SIGN_IN_THROTTLED (audited) when the username or the address is over its limit.
+
+    Checked once before writing anything (a flood of refused guesses costs reads only), then again after the
+    attempt's rows are committed (concurrent guesses see each other)."""
     settings = state.settings
     now = state.clock.now()
     window = timedelta(seconds=settings.console_sign_in_window_seconds)
     user_subject, address_subject = _subject("username", username), _subject("address", client_key(address))
+    limits = (
+        ("username", user_subject, settings.console_sign_in_failures_per_username),
+        ("address", address_subject, settings.console_sign_in_failures_per_address),
+    )
+    attempt = Attempt(username, address, (), user_subject)
+    await _refuse_if_over(state, attempt, limits, now, counted=False)
     async with state.database.write_session() as session:
         await session.execute(delete(SignInAttempt).where(SignInAttempt.attempted_at <= now - window))
         rows = await session.execute(
             insert(SignInAttempt).returning(SignInAttempt.id),
             [{"subject": s, "attempted_at": now} for s in (user_subject, address_subject)],
         )
-        first, second = (row[0] for row in rows.all())
+        attempt.ids = tuple(row[0] for row in rows.all())
         await session.commit()
-    attempt = Attempt(username, address, (first, second), user_subject)
-    limits = (
-        ("username", user_subject, settings.console_sign_in_failures_per_username),
-        ("address", address_subject, settings.console_sign_in_failures_per_address),
-    )
-    for what, subject, limit in limits:
-        count, oldest = await _window(state, subject, now - window)
-        if count > limit:
-            await _forget(state, attempt.ids)
-            retry_after = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
-            log.warning(
-                "console sign-in throttled",
-                username=username,
-                address=address,
-                limit=what,
-                failures=count - 1,
-                retry_after=retry_after,
-            )
-            raise SignInThrottled(what, retry_after)
+    await _refuse_if_over(state, attempt, limits, now, counted=True)
     return attempt
 
 
