@@ -18,6 +18,7 @@ from callbridge import __version__
 from callbridge.config import Settings, get_settings
 from callbridge.console.endpoints import router as console_router
 from callbridge.console.live import router as console_live_router
+from callbridge.console.origin import ConsoleOriginCheck
 from callbridge.console.pages import STATIC_PATH as CONSOLE_STATIC_PATH
 from callbridge.console.pages import router as console_pages
 from callbridge.console.pages import static_files as console_static_files
@@ -35,6 +36,7 @@ from callbridge.kit.state import AppState
 from callbridge.limits.faults import parse_faults
 from callbridge.limits.injection import InjectFaults
 from callbridge.limits.limiter import limiter_for
+from callbridge.ops import apidocs
 from callbridge.ops import logs as ops_logs
 from callbridge.ops.endpoints import router as ops_router
 from callbridge.ops.metrics import EventMetrics
@@ -111,11 +113,14 @@ def create_app(
         version=__version__,
         summary="The Salesforce Voice Telephony Integration REST API, self-hosted.",
         lifespan=lifespan,
+        docs_url=None,  # served by callbridge.ops.apidocs, with a Content-Security-Policy
+        redoc_url=None,
     )
     # Routes are matched in order: the health checks first (load balancers poll them), then the telephony API.
     app.include_router(ops_router)
     # Before the VoiceCall routes: their /voiceCalls/{voiceCallId} would take /voiceCalls/voicemailGreeting.
     app.include_router(outbound_router, prefix="/telephony/v1")
+    apidocs.install(app)
     app.include_router(voice_calls_router, prefix="/telephony/v1")
     app.include_router(transcripts_router, prefix="/telephony/v1")
     app.include_router(intelligence_router, prefix="/telephony/v1")
@@ -132,6 +137,7 @@ def create_app(
     faults = parse_faults(settings.faults)
     if faults:
         app.add_middleware(InjectFaults, plan=faults)
+    app.add_middleware(ConsoleOriginCheck, allowed=settings.console_allowed_origins)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)

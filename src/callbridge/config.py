@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     routing_tick_seconds: float = Field(default=1.0, ge=0)
     routing_push_timeout_seconds: int = Field(default=20, ge=0, le=20)
     console_session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # Console security (docs/security.md): the session cookie's Secure flag (set it behind TLS), origins besides
+    # the Host header's that may send state-changing console requests (a proxy's public origin), and sign-in
+    # throttling: failures per username and per client address within a sliding window.
+    cookie_secure: bool = False
+    console_allowed_origins: str = ""
+    console_sign_in_failures_per_username: int = Field(default=5, ge=1)
+    console_sign_in_failures_per_address: int = Field(default=20, ge=1)
+    console_sign_in_window_seconds: int = Field(default=60, ge=1, le=86_400)
     # The push channel: heartbeat when idle, a connection's life before it is told to reconnect, how many
     # missed events a resume may replay, and how many events may wait for a slow client before it resumes
     # from storage.

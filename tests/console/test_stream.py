@@ -228,7 +228,7 @@ async def test_the_session_cookie_is_refused_from_another_origin(live: LiveServe
     cookie = {"Cookie": f"callbridge_session={token}"}
     async with console_stream(live, {**cookie, "Origin": "https://evil.example"}) as stream:
         error = await stream.next()
-        assert (error["type"], error["code"]) == ("stream.error", "FORBIDDEN")
+        assert (error["type"], error["code"]) == ("stream.error", "CSRF_ORIGIN_MISMATCH")
     host = live.http_url.removeprefix("http://")
     async with console_stream(live, {**cookie, "Origin": f"http://{host}"}) as stream:
         assert (await stream.next())["type"] == "stream.hello"

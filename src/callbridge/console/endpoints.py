@@ -7,9 +7,9 @@ from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from callbridge.console import service, supervision
+from callbridge.console import service, supervision, throttle
 from callbridge.console.dependencies import current_agent
-from callbridge.console.errors import NotSupervisor
+from callbridge.console.errors import InvalidCredentials, NotSupervisor
 from callbridge.console.schemas import (
     AgentLoad,
     AgentOut,
@@ -28,6 +28,7 @@ from callbridge.console.schemas import (
     WorkClosed,
 )
 from callbridge.console.sessions import COOKIE, SignedIn, close_session
+from callbridge.console.watch import signed_out_here
 from callbridge.errors import CallbridgeError, ErrorBody, error_responses
 from callbridge.kit.state import app_state
 from callbridge.kit.uow import Actor, UnitOfWork
@@ -38,7 +39,11 @@ from callbridge.voice_calls.schemas import Timeline, VoiceCall
 router = APIRouter(prefix="/console/v1", tags=["Console"])
 T = TypeVar("T")
 
-_FORBIDDEN = {"model": ErrorBody, "description": "Another agent's offer, work or call (or not a supervisor)."}
+_FORBIDDEN = {
+    "model": ErrorBody,
+    "description": "Another agent's offer, work or call (or not a supervisor); a cross-site request (CSRF_...).",
+}
+_CROSS_SITE = {"model": ErrorBody, "description": "Cross-site request (CSRF_ORIGIN_MISMATCH, CSRF_HEADER_MISSING)."}
 _OFFER_ERRORS = {**error_responses(401, 404, 409), 403: _FORBIDDEN}
 
 
@@ -58,29 +63,47 @@ async def _run(request: Request, signed: SignedIn, step: Callable[[UnitOfWork], 
     "/session",
     summary="Sign in: a session token for the console",
     response_model=SessionCreated,
-    responses=error_responses(400, 401),
+    responses={**error_responses(400, 401, 429), 403: _CROSS_SITE},
 )
 async def create_session(request: Request, response: Response, body: SessionCreate) -> SessionCreated:
     """Checks the agent's password (set with ``callbridge agent set-password`` or ``password_hash`` in the
-    config file). The token is also set as the HttpOnly cookie ``callbridge_session``."""
+    config file). The token is also set as the HttpOnly cookie ``callbridge_session`` (``Secure`` with
+    ``CALLBRIDGE_COOKIE_SECURE``). Failed sign-ins are throttled per username and per client address: 429
+    SIGN_IN_THROTTLED with ``Retry-After`` (docs/security.md)."""
     state = app_state(request)
-    async with state.database.read_session() as session:
-        agent = await service.authenticate(session, body.username, body.password, body.orgId)
-    ttl = state.settings.console_session_ttl_seconds
+    attempt = await throttle.begin(state, body.username, request.client.host if request.client else "unknown")
+    try:
+        async with state.database.read_session() as session:
+            agent = await service.authenticate(session, body.username, body.password, body.orgId)
+    except InvalidCredentials:
+        throttle.failed(attempt, "the username or password is wrong")
+        raise
+    except CallbridgeError:
+        await throttle.not_a_guess(state, attempt)
+        raise
+    await throttle.succeeded(state, attempt)
+    settings = state.settings
+    ttl = settings.console_session_ttl_seconds
     actor = Actor(name=f"agent:{agent.username}", request="POST /console/v1/session")
     async with state.unit_of_work(actor) as uow:
         token, expires_at = await service.sign_in(uow, agent, ttl)
         out = await service.agent_out(uow.session, agent)
-    response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, samesite="strict", path="/console")
+    response.set_cookie(
+        COOKIE, token, max_age=ttl, httponly=True, samesite="strict", path="/console", secure=settings.cookie_secure
+    )
     return SessionCreated(token=token, expiresAt=expires_at, agent=out)
 
 
-@router.delete("/session", status_code=204, summary="Sign out", responses=error_responses(401))
+@router.delete("/session", status_code=204, summary="Sign out", responses={**error_responses(401), 403: _CROSS_SITE})
 async def delete_session(request: Request, signed: SignedIn = Depends(current_agent)) -> Response:
-    async with app_state(request).unit_of_work(_actor(request, signed)) as uow:
+    state = app_state(request)
+    async with state.unit_of_work(_actor(request, signed)) as uow:
         await close_session(uow.session, signed.token_sha256)
+    signed_out_here(signed.token_sha256)  # other processes' streams find the session gone when they check
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/console")
+    response.delete_cookie(
+        COOKIE, path="/console", httponly=True, samesite="strict", secure=state.settings.cookie_secure
+    )
     return response
 
 
@@ -94,7 +117,7 @@ async def me(request: Request, signed: SignedIn = Depends(current_agent)) -> Age
     "/presence",
     summary="Set presence: Available, Busy or Offline",
     response_model=AgentOut,
-    responses=error_responses(400, 401),
+    responses={**error_responses(400, 401), 403: _CROSS_SITE},
 )
 async def set_presence(request: Request, body: PresenceUpdate, signed: SignedIn = Depends(current_agent)) -> AgentOut:
     """Available: waiting work is offered at once. Busy or Offline: standing offers go to other agents."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callbridge.errors import CallbridgeError, Conflict, InvalidRequest, NotFound, Unauthorized
+from callbridge.errors import CallbridgeError, Conflict, InvalidRequest, NotFound, TooManyRequests, Unauthorized
 
 
 class Forbidden(CallbridgeError):
@@ -36,6 +36,29 @@ class SessionExpired(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("The session has expired; sign in again.")
+
+
+class SessionEnded(Unauthorized):
+    code = "SESSION_ENDED"
+
+    def __init__(self) -> None:
+        super().__init__("The session has ended (signed out); sign in again.")
+
+
+class SessionPasswordChanged(Unauthorized):
+    code = "SESSION_PASSWORD_CHANGED"
+
+    def __init__(self) -> None:
+        super().__init__("The agent's password has changed since this session began; sign in again.")
+
+
+class SignInThrottled(TooManyRequests):
+    code = "SIGN_IN_THROTTLED"
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed sign-ins for this {what}; try again in {retry_after} s.", retry_after=retry_after
+        )
 
 
 class OrgRequired(InvalidRequest):

@@ -6,19 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from callbridge.console import repository
+from callbridge.console import origin, repository
 from callbridge.console.audience import Audience, audience_of
 from callbridge.console.dependencies import current_agent
 from callbridge.console.errors import CallNotFound, Forbidden, SessionMissing
 from callbridge.console.sessions import COOKIE, SignedIn, signed_in
 from callbridge.console.stream import Message, messages
+from callbridge.console.watch import SessionWatch
 from callbridge.errors import CallbridgeError, InvalidRequest, error_responses
 from callbridge.events.schemas import StreamError
 from callbridge.kit.state import AppState, app_state
@@ -45,12 +45,6 @@ def _token_of(websocket: WebSocket) -> tuple[str | None, bool]:
     return websocket.cookies.get(COOKIE), True
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """A cookie rides along on any page's WebSocket: only a page of this server may use it."""
-    origin = websocket.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
-
-
 def _after(value: str | None) -> int | None:
     if value is None or value == "":
         return None
@@ -72,10 +66,12 @@ async def stream(websocket: WebSocket) -> None:
     await websocket.accept()
     token, from_cookie = _token_of(websocket)
     try:
+        # Cross-site WebSocket hijacking: a page of another site may open this socket in its visitor's browser.
+        allowed = origin.allowed_origins(state.settings.console_allowed_origins)
+        if refused := origin.refusal(websocket.headers, allowed, has_cookie=from_cookie, require_header=False):
+            raise refused
         if not token:
             raise SessionMissing()
-        if from_cookie and not _same_origin(websocket):
-            raise Forbidden("The session cookie is only accepted from this server's own pages.")
         after = _after(websocket.query_params.get("after"))
         async with state.database.read_session() as session:
             signed = await signed_in(session, token, state.clock.now())
@@ -87,22 +83,28 @@ async def stream(websocket: WebSocket) -> None:
         await _refuse(websocket, error, CLOSE_UNAUTHORIZED if error.status_code == 401 else CLOSE_POLICY)
         return
     CONSOLES_CONNECTED.inc()
+    watch = SessionWatch(state, signed.token_sha256, signed.expires_at)
     try:
-        await _pump(websocket, state, audience, after)
+        await _pump(websocket, state, audience, after, watch)
     finally:
+        watch.close()
         CONSOLES_CONNECTED.dec()
 
 
-async def _pump(websocket: WebSocket, state: AppState, audience: Audience, after: int | None) -> None:
+async def _pump(
+    websocket: WebSocket, state: AppState, audience: Audience, after: int | None, watch: SessionWatch
+) -> None:
     """Send until the stream ends or the client leaves, whichever comes first."""
 
-    async def send() -> int:
-        async with contextlib.aclosing(messages(state, audience, after)) as outgoing:
+    async def send() -> tuple[int, str]:
+        async with contextlib.aclosing(messages(state, audience, after, watch=watch)) as outgoing:
             async for message in outgoing:
                 await websocket.send_text(message.json)
+                if message.session_ended is not None:
+                    return CLOSE_UNAUTHORIZED, message.session_ended
                 if message.final:
-                    return CLOSE_SERVICE_RESTART if state.stopping.is_set() else CLOSE_GOING_AWAY
-        return CLOSE_NORMAL
+                    return (CLOSE_SERVICE_RESTART if state.stopping.is_set() else CLOSE_GOING_AWAY), ""
+        return CLOSE_NORMAL, ""
 
     async def receive() -> None:
         # Clients have nothing to say; reading is how a disconnect is noticed while the stream is idle.
@@ -115,8 +117,9 @@ async def _pump(websocket: WebSocket, state: AppState, audience: Audience, after
     try:
         done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if sender in done and websocket.client_state is WebSocketState.CONNECTED:
+            code, reason = sender.result()
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(sender.result())
+                await websocket.close(code, reason=reason)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -172,10 +175,14 @@ async def call_events(
     )
 
     async def frames() -> AsyncIterator[str]:
-        yield "retry: 1000\n\n"
-        async with contextlib.aclosing(messages(state, audience, resume, calls=keys)) as outgoing:
-            async for message in outgoing:
-                yield _sse(message)
+        watch = SessionWatch(state, signed.token_sha256, signed.expires_at)
+        try:
+            yield "retry: 1000\n\n"
+            async with contextlib.aclosing(messages(state, audience, resume, calls=keys, watch=watch)) as outgoing:
+                async for message in outgoing:
+                    yield _sse(message)
+        finally:
+            watch.close()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)

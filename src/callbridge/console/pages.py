@@ -21,6 +21,7 @@ from callbridge import __version__
 from callbridge.console.sessions import COOKIE, SignedIn, signed_in
 from callbridge.errors import CallbridgeError
 from callbridge.kit.state import app_state
+from callbridge.ops.apidocs import PAGE_HEADERS
 
 HERE = Path(__file__).parent
 STATIC_PATH = "/console/static"
@@ -30,10 +31,9 @@ router = APIRouter(include_in_schema=False)
 _HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    **PAGE_HEADERS,
     "Cache-Control": "no-store",
 }
 

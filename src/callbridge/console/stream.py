@@ -6,7 +6,8 @@ Resuming ``after`` an id replays what the audience missed from the timeline, the
 carries ``id``: for events their timeline id, for control messages the last event id sent so far.
 
 Lifecycle: ``stream.hello``, replayed events, live events and ``stream.heartbeat`` when idle, and finally
-``stream.reconnect`` when the connection's life is over or the server is stopping (or ``stream.error``).
+``stream.reconnect`` when the connection's life is over or the server is stopping (or ``stream.error``: its
+session ended, for instance, which ``callbridge.console.watch`` notices).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from callbridge.console.audience import Audience
+from callbridge.console.watch import SessionWatch
+from callbridge.errors import CallbridgeError
 from callbridge.events import replay
 from callbridge.events.schemas import (
     AnyControl,
@@ -42,6 +45,8 @@ class Message:
     type: str
     json: str
     final: bool = False
+    # For a final message that ends the stream for its session: the error code (a WebSocket close reason).
+    session_ended: str | None = None
 
 
 class _WireCache:
@@ -110,15 +115,27 @@ async def _replay(state: AppState, cursor: _Cursor, calls: Collection[str] | Non
             return out
 
 
+def _ended(cursor: _Cursor, error: CallbridgeError) -> Message:
+    message = StreamError(id=cursor.last, code=error.code, message=error.message)
+    return Message(message.id, message.type, message.model_dump_json(by_alias=True), True, error.code)
+
+
 async def messages(
-    state: AppState, audience: Audience, after: int | None, *, calls: Collection[str] | None = None
+    state: AppState,
+    audience: Audience,
+    after: int | None,
+    *,
+    calls: Collection[str] | None = None,
+    watch: SessionWatch | None = None,
 ) -> AsyncGenerator[Message, None]:
-    """The stream of one connection, until its life ends or the server stops (the last message is final)."""
+    """The stream of one connection, until its life ends, its session ends (``watch``) or the server stops (the
+    last message is final)."""
     settings = state.settings
     broker = state.broker
     queue = broker.subscribe(settings.console_stream_queue_size)
     getter: asyncio.Future[Any] | None = None
     stopping: asyncio.Future[Any] = asyncio.ensure_future(state.stopping.wait())
+    signed_out: asyncio.Future[Any] | None = asyncio.ensure_future(watch.signed_out.wait()) if watch else None
     try:
         if after is None:
             async with state.database.read_session() as session:
@@ -159,12 +176,17 @@ async def messages(
                 return
             if getter is None:
                 getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait(
-                {getter, stopping}, timeout=min(heartbeat, deadline - now), return_when=asyncio.FIRST_COMPLETED
-            )
+            waiting = {getter, stopping} if signed_out is None else {getter, stopping, signed_out}
+            timeout = min(heartbeat, deadline - now)
+            if watch is not None and (left := watch.seconds_left()) is not None:
+                timeout = min(timeout, left + 0.01)  # wake when the session expires
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if stopping in done:
                 reconnect = StreamReconnect(id=cursor.last, reason="the server is stopping", retryAfterMs=2_000)
                 yield _control(reconnect, final=True)
+                return
+            if watch is not None and (ended := await watch.ended()) is not None:
+                yield _ended(cursor, ended)
                 return
             if getter not in done:
                 yield _control(StreamHeartbeat(id=cursor.last))
@@ -185,7 +207,7 @@ async def messages(
             for message in cursor.take(events):
                 yield message
     finally:
-        for task in (getter, stopping):
+        for task in (getter, stopping, signed_out):
             if task is not None:
                 task.cancel()
         broker.unsubscribe(queue)

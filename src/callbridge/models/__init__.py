@@ -1,7 +1,7 @@
 """ORM tables, one module per concern, all re-exported here (Alembic reads ``Base.metadata``)."""
 
 from callbridge.kit.db import Base
-from callbridge.models.agent_session import AgentSession
+from callbridge.models.agent_session import AgentSession, SignInAttempt
 from callbridge.models.contact_center import (
     Agent,
     CallCenter,
@@ -45,6 +45,7 @@ __all__ = [
     "RateLimitCounter",
     "RoutableNumberLease",
     "SeenTokenId",
+    "SignInAttempt",
     "TimelineEntry",
     "VoiceCall",
     "VoiceCallContext",

@@ -29,6 +29,53 @@ _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"
 _CALL_PATH = re.compile(r"/(?:telephony/v1/voiceCalls(?:/route)?|console/v1/calls)/([^/]+)")
 _NOT_A_CALL = frozenset({"messages", "route"})  # POST /voiceCalls/messages (bulk), PATCH /voiceCalls/route/...
 
+# Credentials never reach a log line (docs/security.md): a ``token=`` (or ``access_token=``, ``password=``)
+# query parameter, a Bearer or Basic credential, the session cookie; and any field named like a credential.
+REDACTED = "[REDACTED]"
+_SECRETS_IN_TEXT = (
+    (re.compile(r"(?i)([?&;](?:access_)?token=|[?&;]password=)[^&\s\"'#]*"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(?i)\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+"), rf"\g<1>\g<2>{REDACTED}"),
+    (re.compile(r"(?i)(callbridge_session=)[^;\s\"',]*"), rf"\g<1>{REDACTED}"),
+)
+_SECRET_FIELDS = frozenset({"authorization", "cookie", "set-cookie", "token", "password", "session_token"})
+
+
+def redact(text: str) -> str:
+    """The text with every credential it carries replaced by ``[REDACTED]``."""
+    if "=" not in text and "earer" not in text and "asic" not in text:
+        return text  # the common case, without a regular-expression scan
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redacted(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if depth >= 4:
+        return value
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if str(key).lower() in _SECRET_FIELDS else _redacted(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_redacted(item, depth + 1) for item in value)
+    return value
+
+
+def redact_credentials(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """The structlog processor: every field of every line, uvicorn's access and WebSocket lines included."""
+    for key, value in event_dict.items():
+        if key.startswith("_"):
+            continue  # the standard library's record, structlog's own
+        if key.lower() in _SECRET_FIELDS:
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _redacted(value)
+    return event_dict
+
+
 # Marks an exception ``log_unhandled`` logged, which uvicorn reports again ("Exception in ASGI application").
 _LOGGED = "_callbridge_logged"
 
@@ -70,10 +117,11 @@ def configure(settings: Settings, *, stream: TextIO | None = None, cache_loggers
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     rendering: list[Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, redact_credentials, structlog.processors.JSONRenderer()]
         if log_format is LogFormat.json
         else [
-            structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False))
+            redact_credentials,
+            structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)),
         ]
     )
     handler = logging.StreamHandler(stream)

@@ -21,7 +21,10 @@ export class ApiError extends Error {
 }
 
 export async function api(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  // X-Requested-With: the server refuses state-changing requests that carry the session cookie without it
+  // (or a same-origin Origin), which another site's page cannot forge.
+  const headers = { Accept: "application/json", "X-Requested-With": "callbridge-console" };
+  const init = { method, credentials: "same-origin", headers };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

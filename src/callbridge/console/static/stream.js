@@ -3,7 +3,13 @@
 
 import { $, API, api } from "./api.js";
 
-const AUTH_ERRORS = new Set(["SESSION_MISSING", "SESSION_INVALID", "SESSION_EXPIRED"]);
+const AUTH_ERRORS = new Set([
+  "SESSION_MISSING",
+  "SESSION_INVALID",
+  "SESSION_EXPIRED",
+  "SESSION_ENDED",
+  "SESSION_PASSWORD_CHANGED",
+]);
 
 // The push channel: resumes after the last id seen, reconnects with backoff on any close or error.
 export class Stream {

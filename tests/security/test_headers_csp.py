@@ -1,0 +1,94 @@
+"""Every HTML page carries a Content-Security-Policy and the anti-sniffing, referrer and framing headers: the
+console pages a strict ``default-src 'self'``, the API docs only what their CDN-loaded page needs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import httpx2
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_console_browser import CHROMIUM, OpenPage, base_url, browser, open_page, sign_in
+from tests.routing.conftest import ALICE
+
+__all__ = ["base_url", "browser", "open_page"]
+
+CONSOLE_PAGES = ["/console", "/console/supervisor"]
+DOCS_PAGES = ["/docs", "/redoc"]
+
+
+def directives(response: httpx2.Response) -> dict[str, list[str]]:
+    policy = response.headers["content-security-policy"]
+    parsed = {}
+    for directive in policy.split(";"):
+        name, *values = directive.split()
+        parsed[name] = values
+    return parsed
+
+
+@pytest.mark.parametrize("path", CONSOLE_PAGES + DOCS_PAGES)
+async def test_every_html_page_has_the_security_headers(client: httpx2.AsyncClient, path: str) -> None:
+    """nosniff, a Referrer-Policy, no framing (X-Frame-Options DENY and frame-ancestors 'none') and a CSP."""
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert directives(response)["frame-ancestors"] == ["'none'"]
+
+
+@pytest.mark.parametrize("path", CONSOLE_PAGES)
+async def test_console_pages_allow_only_their_own_origin(client: httpx2.AsyncClient, path: str) -> None:
+    """The agent console and the supervisor view (and the sign-in form they show) load nothing from elsewhere and
+    run no inline script."""
+    policy = directives(await client.get(path))
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+
+
+async def test_the_swagger_page_allows_its_cdn_and_its_own_inline_script_only(client: httpx2.AsyncClient) -> None:
+    """/docs: scripts from jsDelivr and the page's one inline init script by its hash; no 'unsafe-inline' script."""
+    response = await client.get("/docs")
+    policy = directives(response)
+    (inline,) = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert policy["default-src"] == ["'self'"]
+    assert set(policy["script-src"]) == {"'self'", "https://cdn.jsdelivr.net", f"'sha256-{digest}'"}
+    assert policy["connect-src"] == ["'self'"]
+    for src in re.findall(r'<script src="([^"]+)"', response.text):
+        assert src.startswith("https://cdn.jsdelivr.net/")
+
+
+async def test_the_redoc_page_may_load_its_bundle_fonts_and_worker(client: httpx2.AsyncClient) -> None:
+    """/redoc: its bundle from jsDelivr, Google Fonts' stylesheet and fonts, and its blob: worker."""
+    policy = directives(await client.get("/redoc"))
+    assert "https://cdn.jsdelivr.net" in policy["script-src"]
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "https://fonts.googleapis.com" in policy["style-src"]
+    assert "https://fonts.gstatic.com" in policy["font-src"]
+    assert "blob:" in policy["worker-src"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
+def test_the_console_works_in_chromium_under_its_policy(open_page: OpenPage) -> None:
+    """Sign in, change presence, sign out in a real browser: no CSP violation, no request refused as cross-site,
+    and the state-changing requests carry X-Requested-With."""
+    page = open_page()
+    problems: list[str] = []
+    unsafe: list[dict[str, str]] = []
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status == 403 else None)
+    page.on("request", lambda r: unsafe.append(r.headers) if r.method in ("POST", "PUT", "DELETE") else None)
+    sign_in(page, "/console", ALICE)
+    page.get_by_role("button", name="Busy").click()
+    expect(page.locator("#presence-now")).to_contain_text("Busy")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    assert problems == []
+    assert len(unsafe) >= 3 and all(h.get("x-requested-with") == "callbridge-console" for h in unsafe)
