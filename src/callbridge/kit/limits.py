@@ -3,8 +3,9 @@
 A declared ``Content-Length`` over the limit is answered 413 at once, before the app runs or a byte of the body
 is read. A body of unknown length (chunked) is counted as the app reads it: the moment the running total passes
 the limit, the 413 goes out and the app is told the client left, so nothing past the limit plus one chunk is
-ever held. Either way the connection is closed after the 413 (the rest of the body is never read), and so is a
-connection whose unknown-length body the app answered without reading to the end (a 404, a 401).
+ever held. Either way the connection is closed after the 413 (the rest of the body is never read). When the app
+answers without reading such a body (a 404, a 401), the rest is read and dropped before its answer goes out, so a
+body over the limit is a 413 on every route.
 
 A request with a declared length within the limit costs one scan of its headers: the HTTP server never hands
 the app more than the declared length, so its body needs no counting.
@@ -108,9 +109,18 @@ class _Counted:
     async def counted_send(self, message: Message) -> None:
         if self.refused:
             return
-        if message["type"] == "http.response.start":
-            self.started = True
+        if message["type"] == "http.response.start" and not self.started:
             if not self.read_all:
-                # Answered without reading the whole body: closing spares reading the rest to find the next request.
-                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
+                # Answered without reading the whole body (a 404, a 401): the rest is read and dropped, up to the
+                # limit, so that a body over it is a 413 on every route, and one within it keeps the connection.
+                await self._drain()
+                if self.refused:
+                    return
+            self.started = True
         await self.send(message)
+
+    async def _drain(self) -> None:
+        while not self.read_all:
+            message = await self.counted_receive()
+            if message["type"] != "http.request":
+                return
