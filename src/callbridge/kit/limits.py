@@ -1,14 +1,17 @@
 """One body limit for every route, in front of everything (the fast lane, FastAPI's routes, the console).
 
 A declared ``Content-Length`` over the limit is answered 413 at once, before the app runs or a byte of the body
-is read. A body of unknown length (chunked) is counted as the app reads it: the moment the running total passes
-the limit, the 413 goes out and the app is told the client left, so nothing past the limit plus one chunk is
-ever held. Either way the connection is closed after the 413 (the rest of the body is never read). When the app
-answers without reading such a body (a 404, a 401), the rest is read and dropped before its answer goes out, so a
-body over the limit is a 413 on every route.
+is read. Any other body is read here, whole, before the app runs: a chunked one is refused with 413 the moment its
+running total passes the limit (nothing past the limit plus one chunk is held), and a client that leaves or
+stalls midway (the HTTP protocol closes it, callbridge.kit.protocol) never reaches the app at all. After a 413 the
+connection is closed: the rest of the body is never read.
 
-A request with a declared length within the limit costs one scan of its headers: the HTTP server never hands
-the app more than the declared length, so its body needs no counting.
+Why read it here rather than count it as the app reads: a refusal or a disconnect in the middle of FastAPI's
+body reading becomes an exception whose traceback holds the part already read in a reference cycle, which only a
+full garbage collection frees (rare by design, callbridge.kit.collector): repeated, a few megabytes each time.
+
+A body that arrives in one read (nearly all of them) costs one scan of the headers and one replayed message. The
+conversation upload (``transcript_upload_max_bytes``, callbridge.transcripts.upload) streams: it is only counted.
 """
 
 from __future__ import annotations
@@ -17,22 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callbridge.errors import PayloadTooLarge
 from callbridge.kit import rendering
-from callbridge.kit.state import AppState
+from callbridge.kit.bodies import ClientGone
 
-# Routes that take more than the general limit: ``connect/conversations/upload`` streams uploads of up to
-# ``transcript_upload_max_bytes`` (callbridge.transcripts.upload).
 _UPLOAD_PREFIX = "/services/data/v"
 _UPLOAD_SUFFIX = "/connect/conversations/upload"
 _DISCONNECT: Message = {"type": "http.disconnect"}
 _CLOSE = (b"connection", b"close")
 
 
-def limit_for(state: AppState, method: str, path: str) -> int:
-    """The most bytes a request's body may have."""
-    settings = state.settings
-    if method == "POST" and path.endswith(_UPLOAD_SUFFIX) and path.startswith(_UPLOAD_PREFIX):
-        return settings.transcript_upload_max_bytes
-    return settings.max_body_bytes
+def is_upload(method: str, path: str) -> bool:
+    return method == "POST" and path.endswith(_UPLOAD_SUFFIX) and path.startswith(_UPLOAD_PREFIX)
 
 
 class BodyLimit:
@@ -53,16 +50,48 @@ class BodyLimit:
             elif name == b"transfer-encoding":
                 chunked = True
         if declared is None and not chunked:
-            await self.app(scope, receive, send)  # no body (HTTP/1.1 has no other way to send one)
+            await self.app(scope, receive, send)  # no body: HTTP/1.1 has no other way to send one
             return
-        limit = limit_for(scope["app"].state.callbridge, scope["method"], scope["path"])
-        if declared is not None and not chunked and declared.isdigit():
-            if int(declared) > limit:
-                await _refuse(f"The body is {int(declared)} bytes; the limit is {limit} bytes.", scope, receive, send)
+        settings = scope["app"].state.callbridge.settings
+        upload = is_upload(scope["method"], scope["path"])
+        limit = settings.transcript_upload_max_bytes if upload else settings.max_body_bytes
+        if declared is not None and not chunked and declared.isdigit() and int(declared) > limit:
+            await _refuse(f"The body is {int(declared)} bytes; the limit is {limit} bytes.", scope, receive, send)
+            return
+        if upload:
+            await _Streamed(limit, scope, receive, send).run(self.app)
+            return
+        message = await receive()
+        if message["type"] == "http.request" and message.get("more_body", False):
+            whole = await _rest(message, limit, scope, receive, send)
+            if whole is None:
                 return
-            await self.app(scope, receive, send)
+            message = whole
+        elif message["type"] != "http.request":
+            await _gone(scope, receive, send)
             return
-        await _Counted(limit, scope, receive, send).run(self.app)
+        elif len(message.get("body", b"")) > limit:
+            await _refuse(f"The body exceeds the limit of {limit} bytes.", scope, receive, send)
+            return
+        await self.app(scope, _Replay(message, receive), send)
+
+
+async def _rest(first: Message, limit: int, scope: Scope, receive: Receive, send: Send) -> Message | None:
+    """The whole body as one message, or None once it has been refused (or its client has left)."""
+    parts = [first.get("body", b"")]
+    size = len(parts[0])
+    while size <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            await _gone(scope, receive, send)
+            return None
+        body = message.get("body", b"")
+        size += len(body)
+        parts.append(body)
+        if not message.get("more_body", False) and size <= limit:
+            return {"type": "http.request", "body": b"".join(parts), "more_body": False}
+    await _refuse(f"The body exceeds the limit of {limit} bytes.", scope, receive, send)
+    return None
 
 
 async def _refuse(message: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,8 +100,32 @@ async def _refuse(message: str, scope: Scope, receive: Receive, send: Send) -> N
     await response(scope, receive, send)
 
 
-class _Counted:
-    """One request whose body length is not known up front."""
+async def _gone(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answered for the record (request metrics count a 499); the server drops it, the client having left."""
+    await rendering.render(ClientGone("The client closed the connection before sending the whole body."))(
+        scope, receive, send
+    )
+
+
+class _Replay:
+    """``receive`` for the app: the body read here first, then the client's own messages (its disconnect)."""
+
+    __slots__ = ("message", "receive")
+
+    def __init__(self, message: Message, receive: Receive) -> None:
+        self.message: Message | None = message
+        self.receive = receive
+
+    async def __call__(self) -> Message:
+        message = self.message
+        if message is not None:
+            self.message = None
+            return message
+        return await self.receive()
+
+
+class _Streamed:
+    """An upload's body, counted as the app reads it: 413 the moment it passes the limit."""
 
     __slots__ = ("limit", "read_all", "receive", "refused", "scope", "send", "size", "started")
 
@@ -110,17 +163,8 @@ class _Counted:
         if self.refused:
             return
         if message["type"] == "http.response.start" and not self.started:
-            if not self.read_all:
-                # Answered without reading the whole body (a 404, a 401): the rest is read and dropped, up to the
-                # limit, so that a body over it is a 413 on every route, and one within it keeps the connection.
-                await self._drain()
-                if self.refused:
-                    return
             self.started = True
+            if not self.read_all:
+                # Answered without reading the whole upload (a 401): closing spares reading up to 512 MB.
+                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
         await self.send(message)
-
-    async def _drain(self) -> None:
-        while not self.read_all:
-            message = await self.counted_receive()
-            if message["type"] != "http.request":
-                return
