@@ -10,8 +10,8 @@ Why read it here rather than count it as the app reads: a refusal or a disconnec
 body reading becomes an exception whose traceback holds the part already read in a reference cycle, which only a
 full garbage collection frees (rare by design, callbridge.kit.collector): repeated, a few megabytes each time.
 
-A body that arrives in one read (nearly all of them) costs one scan of the headers and one replayed message. The
-conversation upload (``transcript_upload_max_bytes``, callbridge.transcripts.upload) streams: it is only counted.
+A declared body of up to 64 KiB (nearly all of them) costs one scan of the headers. The conversation upload
+(``transcript_upload_max_bytes``, callbridge.transcripts.upload) streams: it is only counted.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from callbridge.errors import PayloadTooLarge
 from callbridge.kit import rendering
 from callbridge.kit.bodies import ClientGone
 
+# A declared body up to this size goes to the app as it comes: what a client leaving midway could leave held is no
+# more than the HTTP server buffers per connection anyway (uvicorn's high-water mark), and nearly every request of
+# the telephony API's hot paths is this small, so they skip the replay.
+SMALL_BODY_BYTES = 64 * 1024
 _UPLOAD_PREFIX = "/services/data/v"
 _UPLOAD_SUFFIX = "/connect/conversations/upload"
 _DISCONNECT: Message = {"type": "http.disconnect"}
@@ -53,11 +57,16 @@ class BodyLimit:
             await self.app(scope, receive, send)  # no body: HTTP/1.1 has no other way to send one
             return
         settings = scope["app"].state.callbridge.settings
-        upload = is_upload(scope["method"], scope["path"])
+        upload = scope["method"] == "POST" and is_upload("POST", scope["path"])
         limit = settings.transcript_upload_max_bytes if upload else settings.max_body_bytes
-        if declared is not None and not chunked and declared.isdigit() and int(declared) > limit:
-            await _refuse(f"The body is {int(declared)} bytes; the limit is {limit} bytes.", scope, receive, send)
-            return
+        if declared is not None and not chunked and declared.isdigit():
+            length = int(declared)
+            if length > limit:
+                await _refuse(f"The body is {length} bytes; the limit is {limit} bytes.", scope, receive, send)
+                return
+            if length <= SMALL_BODY_BYTES:
+                await self.app(scope, receive, send)
+                return
         if upload:
             await _Streamed(limit, scope, receive, send).run(self.app)
             return
