@@ -130,6 +130,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # Refusals
     def _refuse_head(self) -> None:
         self._head_too_large = True
+        self.logger.warning(
+            "Request line and headers over %d bytes from %s: 431, connection closed.", self._max_head, self._peer()
+        )
         self._write_and_close(
             431,
             _error(
@@ -143,6 +146,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._head_started:
+            self.logger.info(
+                "Request head from %s incomplete after %gs: 408, connection closed.", self._peer(), self._head_timeout
+            )
             message = f"The request line and headers did not arrive within {self._head_timeout:g} s."
             self._write_and_close(408, _error("REQUEST_TIMEOUT", message))
         elif self.cycle is None:  # a new connection that never sent a byte
@@ -176,6 +182,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(content))
         self.transport.close()
+
+    def _peer(self) -> str:
+        return f"{self.client[0]}:{self.client[1]}" if self.client else "?"
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
