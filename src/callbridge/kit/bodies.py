@@ -114,7 +114,7 @@ def _screen_xml(raw: bytes) -> None:
     depth = 0
 
     def doctype(name: str, *_: object) -> None:
-        raise _RefusedXml(f"a DOCTYPE ({name}) is not accepted; send the document without one")
+        raise _RefusedXml(f"a DOCTYPE ({name[:64]}) is not accepted; send the document without one")
 
     def start(_name: str, _attributes: object) -> None:
         nonlocal depth
