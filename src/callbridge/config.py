@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     # database is read again; config revisions are checked as often (callbridge.auth.cache). 0: no caching.
     auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # What a connection may cost before a request is even authorized (docs/deployment.md "Limits and timeouts"):
+    # the request line + headers (431 over it), how long they may take to arrive (408), how long a body may
+    # stall between chunks, how long an idle keep-alive connection stays open, and a WebSocket message's size.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_timeout_seconds: float = Field(default=5.0, gt=0)
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     log_level: str = "info"
     # None: console when stderr is a terminal, json otherwise (callbridge.ops.logs).
     log_format: LogFormat | None = None

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from callbridge.config import get_settings
 from callbridge.kit import migrate as migrations
+from callbridge.kit.protocol import LimitedHttpToolsProtocol
 from callbridge.ops import logs
 
 log = structlog.get_logger()
@@ -64,6 +65,9 @@ def serve(
             timeout_graceful_shutdown=graceful_timeout,
             log_level=settings.log_level,
             log_config=None,  # callbridge.ops.logs renders uvicorn's records too
+            http=LimitedHttpToolsProtocol,  # header size limit and read timeouts (callbridge.kit.protocol)
+            timeout_keep_alive=settings.keep_alive_timeout_seconds,  # type: ignore[arg-type]  # a float works
+            ws_max_size=settings.ws_max_message_bytes,
         )
     finally:
         if metrics_dir is not None:

@@ -4,6 +4,7 @@ names, the literal ``null``, or nothing; capped in size and validated with every
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from xml.parsers import expat
 
 import orjson
 import xmltodict
@@ -17,6 +18,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Elements that may repeat in XML bodies: each occurrence is one item of the list property of that name.
 XML_LIST_ELEMENTS = ("participants", "entries", "messages", "events")
+# How deep XML elements may nest: the API's deepest document is a handful of levels.
+XML_MAX_DEPTH = 64
 
 
 class ClientGone(CallbridgeError):
@@ -78,6 +81,7 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
                 f"The body is not valid JSON: {exc}.", code="INVALID_JSON", errors=[f"body: {exc}"]
             ) from exc
     if _is_xml(kind) and xml_allowed:
+        _screen_xml(raw)
         try:
             document = xmltodict.parse(
                 raw,
@@ -97,6 +101,42 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
         return root if root != "" else {}
     accepted = "application/json or application/xml" if xml_allowed else "application/json"
     raise UnsupportedMediaType(f"Content-Type {kind!r} is not supported; send {accepted}.")
+
+
+class _RefusedXml(Exception):
+    pass
+
+
+def _screen_xml(raw: bytes) -> None:
+    """Refuse a DOCTYPE (of any kind: an external identifier could make a parser fetch it) and elements nested
+    deeper than ``XML_MAX_DEPTH``, in one streaming pass before anything is built from the document."""
+    parser = expat.ParserCreate()
+    depth = 0
+
+    def doctype(name: str, *_: object) -> None:
+        raise _RefusedXml(f"a DOCTYPE ({name[:64]}) is not accepted; send the document without one")
+
+    def start(_name: str, _attributes: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > XML_MAX_DEPTH:
+            raise _RefusedXml(f"elements are nested more than {XML_MAX_DEPTH} deep")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(raw, True)
+    except _RefusedXml as exc:
+        raise InvalidRequest(
+            f"The body is not acceptable XML: {exc}.", code="INVALID_XML", errors=[f"body: {exc}"]
+        ) from None
+    except expat.ExpatError:
+        pass  # malformed: xmltodict reports it in its own words
 
 
 def describe(errors: list[ErrorDetails]) -> list[str]:
