@@ -30,6 +30,7 @@ from callbridge.kit.bodies import describe, documented_body_models
 from callbridge.kit.clock import Clock, SystemClock
 from callbridge.kit.db import Database
 from callbridge.kit.fastlane import FastLane
+from callbridge.kit.paths import PathKeys
 from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
 from callbridge.ops import logs as ops_logs
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(connect_router, prefix="/services/data")
     # The hottest telephony writes skip FastAPI's per-request machinery (callbridge.kit.fastlane).
     app.add_middleware(FastLane, routes=[*voice_call_hot_routes, *transcript_hot_routes])
+    app.add_middleware(PathKeys)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)

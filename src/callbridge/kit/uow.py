@@ -108,7 +108,7 @@ class UnitOfWork:
             actor=self.actor.name,
             request=self.actor.request,
             outcome=outcome,
-            reason=reason,
+            reason=stored_reason(reason),
             data=data or {},
         )
         self._entries.append(entry)
@@ -139,6 +139,14 @@ class UnitOfWork:
             reason=reason,
             data=payload_of(event),
         )
+
+
+# TimelineEntry.reason's column: a reason quoting client values (a routing target, a key) is cut to fit it.
+MAX_REASON = 1024
+
+
+def stored_reason(reason: str | None) -> str | None:
+    return reason if reason is None or len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
 
 
 def row_of(entry: TimelineEntry) -> dict[str, Any]:

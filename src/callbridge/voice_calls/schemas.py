@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt
 
+from callbridge.kit.bounds import MAX_FIELD_DEPTH, OutOfRange, deepest_path, storable_datetime, too_deep, too_deep_error
 from callbridge.kit.times import parse_iso_datetime
 
 WEBRTC_DEFAULT = "WEBRTC_DEFAULT"
@@ -17,10 +18,12 @@ def _iso_datetime(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return parse_iso_datetime(value)
+        except OutOfRange as exc:
+            raise ValueError(f"{value!r} {exc}") from None
         except ValueError:
             raise ValueError(f"must be an ISO-8601 UTC date-time such as 2026-11-24T18:15:55Z, not {value!r}") from None
     if isinstance(value, datetime):
-        return value
+        return storable_datetime(value)
     raise ValueError("must be an ISO-8601 UTC date-time string such as 2026-11-24T18:15:55Z")
 
 
@@ -32,12 +35,19 @@ def _optional_iso_datetime(value: Any) -> Any:
 
 
 def _json_object(value: Any) -> Any:
-    """A JSON object serialised in a string (as documented), or an object; nothing else."""
-    if value is None or isinstance(value, dict):
+    """A JSON object serialised in a string (as documented), or an object; nothing else. Nested at most
+    MAX_FIELD_DEPTH levels either way."""
+    if isinstance(value, dict):
+        if deepest_path(value, MAX_FIELD_DEPTH) is not None:
+            raise too_deep_error()
+        return value
+    if value is None:
         return value
     if isinstance(value, str):
         if not value.strip():
             return None
+        if too_deep(value.encode(), MAX_FIELD_DEPTH):
+            raise too_deep_error()
         try:
             decoded = json.loads(value)
         except json.JSONDecodeError as exc:
@@ -63,8 +73,10 @@ Trimmed = Annotated[str, BeforeValidator(_trimmed)]
 class Participant(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    participant_key: Trimmed = Field(alias="participantKey", description="Any unique id of the end user.")
-    type: str = Field(description="Always END_USER.")
+    participant_key: Trimmed = Field(
+        alias="participantKey", max_length=255, description="Any unique id of the end user."
+    )
+    type: str = Field(max_length=255, description="Always END_USER.")
 
 
 class VoiceCallCreate(BaseModel):
@@ -79,7 +91,7 @@ class VoiceCallCreate(BaseModel):
     initiation_method: str = Field(alias="initiationMethod", description="Inbound or Transfer (any case).")
     start_time: IsoDateTime = Field(alias="startTime")
     participants: list[Participant] = Field(min_length=1)
-    parent_voice_call_id: Trimmed | None = Field(default=None, alias="parentVoiceCallId")
+    parent_voice_call_id: Trimmed | None = Field(default=None, alias="parentVoiceCallId", max_length=255)
     call_origin: str | None = Field(default=None, alias="callOrigin", description="Preview, Progressive or Voicemail.")
     queue: str | None = Field(default=None, description="Transfers only: queue Id or the vendor's queue id.")
     call_subtype: str | None = Field(
