@@ -93,7 +93,9 @@ class VoiceCallCreate(BaseModel):
     participants: list[Participant] = Field(min_length=1)
     parent_voice_call_id: Trimmed | None = Field(default=None, alias="parentVoiceCallId", max_length=255)
     call_origin: str | None = Field(default=None, alias="callOrigin", description="Preview, Progressive or Voicemail.")
-    queue: str | None = Field(default=None, description="Transfers only: queue Id or the vendor's queue id.")
+    queue: str | None = Field(
+        default=None, max_length=255, description="Transfers only: queue Id or the vendor's queue id."
+    )
     call_subtype: str | None = Field(
         default=None,
         validation_alias=AliasChoices("callSubtype", "callSubType"),
@@ -141,7 +143,7 @@ class VoiceCallUpdate(BaseModel):
     )
     disconnect_reason: DisconnectReason | None = Field(default=None, alias="disconnectReason")
     initiation_method: str | None = Field(default=None, alias="initiationMethod")
-    parent_call_identifier: str | None = Field(default=None, alias="parentCallIdentifier")
+    parent_call_identifier: str | None = Field(default=None, alias="parentCallIdentifier", max_length=255)
     call_subtype: str | None = Field(
         default=None,
         validation_alias=AliasChoices("callSubtype", "callSubType"),

@@ -1,0 +1,225 @@
+"""One tenant's poison against another's throughput (issue 14): org B posts transcripts as fast as ``concurrency``
+connections allow, first alone, then while org A sends ``rate`` requests per second of every kind of value no
+backend can store (times past 64 bits, dates outside years 1..9999, nesting 900 deep, NUL and 60 KB path keys).
+Reports org B's throughput and p99 in both phases and the change; the target is under 10 %.
+
+    .venv/bin/python -m bench.poison [--seconds 20] [--concurrency 16] [--rate 20] [--database-url URL]
+
+Callbridge runs as its own process on a fresh database (SQLite in a temporary folder unless ``--database-url``
+names an empty PostgreSQL database). Each org presents one token throughout: the same token again is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jwt
+
+from bench.server import Server, callbridge
+from callbridge.auth.certificates import KeyPair, new_key_pair
+
+ORG_A, ORG_B = "00D000000000001AAA", "00D000000000002AAA"
+CC_A, CC_B = "PoisonCC", "VictimCC"
+CALLS_B = 32
+URL = "/telephony/v1/voiceCalls"
+
+
+def config_yaml() -> str:
+    return "\n".join(
+        [
+            "version: 1",
+            "orgs:",
+            f"  - id: {ORG_A}",
+            f"    call_centers: [{{api_name: {CC_A}, certificates: [a.pem]}}]",
+            f"  - id: {ORG_B}",
+            f"    call_centers: [{{api_name: {CC_B}, certificates: [b.pem]}}]",
+            "",
+        ]
+    )
+
+
+def token(keys: KeyPair, org: str, call_center: str) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"iss": org, "sub": call_center, "iat": now, "exp": now + 3600, "jti": str(uuid.uuid1())}
+    signed = jwt.encode(claims, keys.private_key_pem, algorithm="RS256")
+    return {"Authorization": f"Bearer {signed}", "Content-Type": "application/json"}
+
+
+def create_body(call_center: str, key: str, start: str) -> dict[str, Any]:
+    return {
+        "callCenterApiName": call_center,
+        "vendorCallKey": key,
+        "to": "+18005550100",
+        "from": "+14155550123",
+        "initiationMethod": "Inbound",
+        "startTime": start,
+        "participants": [{"participantKey": "+14155550123", "type": "END_USER"}],
+    }
+
+
+def utterance(message_id: str, start_ms: int, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "messageId": message_id,
+        "startTime": start_ms,
+        "endTime": start_ms + 1500,
+        "content": "I would like to change my delivery address, please.",
+        "participantId": "END_USER",
+        "senderType": "END_USER",
+    }
+    body.update(overrides)
+    return body
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def poison_requests(key: str, now_ms: int) -> list[tuple[str, str, Any]]:
+    """(method, path, body) of every kind of value no backend can store."""
+    deep_event = {"type": "IntelligenceSignal__Category", "value": "x", "startTime": now_ms, "details": nested(256)}
+    return [
+        ("POST", f"{URL}/{key}/messages", utterance("p1", now_ms, startTime=9223372036854775808)),
+        ("POST", f"{URL}/{key}/messages", utterance("p2", now_ms, endTime=-(2**70))),
+        ("POST", f"{URL}/messages", {"entries": [{"vendorCallKey": key, "messages": [utterance("p3", 2**64)]}]}),
+        ("PATCH", f"{URL}/{key}", {"enqueueTime": "0001-01-01T00:00:00+01:00"}),
+        ("PATCH", f"{URL}/{key}", {"callAttributes": json.dumps(nested(900))}),
+        ("POST", f"{URL}/{key}/messages", {**utterance("p4", now_ms), "extra": nested(500)}),
+        ("POST", f"{URL}/abc%00def/messages", utterance("p5", now_ms)),
+        ("POST", f"{URL}/{'k' * 60_000}/messages", utterance("p6", now_ms)),
+        ("POST", f"{URL}/{key}/realtimeConversationEvents", {"service": "Bench", "events": [deep_event]}),
+    ]
+
+
+class Victim:
+    """Org B's load: ``concurrency`` loops, each posting the next utterance as soon as the last was answered."""
+
+    def __init__(self, http: aiohttp.ClientSession, headers: dict[str, str], keys: list[str]) -> None:
+        self.http = http
+        self.headers = headers
+        self.keys = keys
+        self.sent = 0
+
+    async def run(self, seconds: float, concurrency: int) -> dict[str, Any]:
+        latencies: list[float] = []
+        failures = 0
+        deadline = time.perf_counter() + seconds
+
+        async def loop(worker: int) -> None:
+            nonlocal failures
+            while time.perf_counter() < deadline:
+                self.sent += 1
+                key = self.keys[self.sent % len(self.keys)]
+                body = utterance(f"m{self.sent}", int(time.time() * 1000))
+                started = time.perf_counter()
+                async with self.http.post(f"{URL}/{key}/messages", json=body, headers=self.headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(worker) for worker in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        return {
+            "requests": len(latencies),
+            "failures": failures,
+            "rate": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        }
+
+
+async def poison(
+    http: aiohttp.ClientSession, headers: dict[str, str], key: str, rate: float, seconds: float
+) -> dict[str, int]:
+    """Org A's poison at ``rate`` requests per second, cycling through every kind (bodies serialised once, so
+    the load generator's own CPU stays with org B's requests); the statuses answered."""
+    requests = [(method, path, json.dumps(body).encode()) for method, path, body in poison_requests(key, now_ms())]
+    statuses: dict[int, int] = {}
+    tasks = []
+
+    async def send(method: str, path: str, body: bytes) -> None:
+        async with http.request(method, path, data=body, headers=headers) as response:
+            await response.read()
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    started = time.perf_counter()
+    sent = 0
+    while time.perf_counter() - started < seconds:
+        tasks.append(asyncio.create_task(send(*requests[sent % len(requests)])))
+        sent += 1
+        await asyncio.sleep(max(0.0, started + sent / rate - time.perf_counter()))
+    await asyncio.gather(*tasks)
+    return {str(status): count for status, count in sorted(statuses.items())}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def measure(url: str, a: KeyPair, b: KeyPair, seconds: float, concurrency: int, rate: float) -> dict[str, Any]:
+    start = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    headers_a, headers_b = token(a, ORG_A, CC_A), token(b, ORG_B, CC_B)
+    connector = aiohttp.TCPConnector(limit=concurrency + 64)
+    async with aiohttp.ClientSession(url, connector=connector) as http:
+        keys = [f"victim-{n}" for n in range(CALLS_B)]
+        for key in keys:
+            async with http.post(URL, json=create_body(CC_B, key, start), headers=headers_b) as response:
+                assert response.status == 200, await response.text()
+        async with http.post(URL, json=create_body(CC_A, "poisoner", start), headers=headers_a) as response:
+            assert response.status == 200, await response.text()
+        victim = Victim(http, headers_b, keys)
+        await victim.run(2, concurrency)  # warm-up
+        alone = await victim.run(seconds, concurrency)
+        during, statuses = await asyncio.gather(
+            victim.run(seconds, concurrency), poison(http, headers_a, "poisoner", rate, seconds)
+        )
+    return {
+        "alone": alone,
+        "with_poison": during,
+        "poison": {"rate": rate, "statuses": statuses},
+        "throughput_change_pct": round((during["rate"] - alone["rate"]) / alone["rate"] * 100, 1),
+        "p99_change_pct": round((during["p99_ms"] - alone["p99_ms"]) / alone["p99_ms"] * 100, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=20, help="org A's poison requests per second")
+    parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="callbridge-poison-") as folder:
+        work = Path(folder)
+        a, b = new_key_pair("poisoner"), new_key_pair("victim")
+        (work / "a.pem").write_text(a.certificate_pem)
+        (work / "b.pem").write_text(b.certificate_pem)
+        (work / "contact-center.yaml").write_text(config_yaml())
+        database_url = args.database_url or f"sqlite+aiosqlite:///{work / 'callbridge.db'}"
+        env = {**os.environ, "CALLBRIDGE_DATABASE_URL": database_url}
+        callbridge("migrate", env=env, cwd=work)
+        callbridge("apply", "-f", str(work / "contact-center.yaml"), env=env, cwd=work)
+        with Server(env, work) as server:
+            result = asyncio.run(measure(server.url, a, b, args.seconds, args.concurrency, args.rate))
+    result["database"] = database_url.split(":", 1)[0]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
