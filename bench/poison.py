@@ -3,7 +3,7 @@ connections allow, first alone, then while org A sends ``rate`` requests per sec
 backend can store (times past 64 bits, dates outside years 1..9999, nesting 900 deep, NUL and 60 KB path keys).
 Reports org B's throughput and p99 in both phases and the change; the target is under 10 %.
 
-    .venv/bin/python -m bench.poison [--seconds 20] [--concurrency 16] [--rate 20] [--database-url URL]
+    .venv/bin/python -m bench.poison [--seconds 20] [--rounds 4] [--concurrency 16] [--rate 20] [--database-url URL]
 
 Callbridge runs as its own process on a fresh database (SQLite in a temporary folder unless ``--database-url``
 names an empty PostgreSQL database). Each org presents one token throughout: the same token again is allowed.
@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import aiohttp
 import jwt
 
-from bench.server import Server, callbridge
+from bench.server import Server, callbridge, cpu_seconds
 from callbridge.auth.certificates import KeyPair, new_key_pair
 
 ORG_A, ORG_B = "00D000000000001AAA", "00D000000000002AAA"
@@ -113,34 +114,51 @@ class Victim:
         self.keys = keys
         self.sent = 0
 
-    async def run(self, seconds: float, concurrency: int) -> dict[str, Any]:
-        latencies: list[float] = []
-        failures = 0
+    async def run(self, seconds: float, concurrency: int) -> Phase:
+        phase = Phase()
         deadline = time.perf_counter() + seconds
 
-        async def loop(worker: int) -> None:
-            nonlocal failures
+        async def loop() -> None:
             while time.perf_counter() < deadline:
                 self.sent += 1
                 key = self.keys[self.sent % len(self.keys)]
-                body = utterance(f"m{self.sent}", int(time.time() * 1000))
+                body = utterance(f"m{self.sent}", now_ms())
                 started = time.perf_counter()
                 async with self.http.post(f"{URL}/{key}/messages", json=body, headers=self.headers) as response:
                     await response.read()
-                    if response.status != 200:
-                        failures += 1
-                latencies.append(time.perf_counter() - started)
+                    phase.failures += response.status != 200
+                phase.latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        await asyncio.gather(*(loop(worker) for worker in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        latencies.sort()
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        phase.seconds = time.perf_counter() - started
+        return phase
+
+
+@dataclass
+class Phase:
+    """Org B's answers over one or more stretches of time (and the server's CPU meanwhile)."""
+
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    def add(self, other: Phase) -> None:
+        self.latencies += other.latencies
+        self.failures += other.failures
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
         return {
-            "requests": len(latencies),
-            "failures": failures,
-            "rate": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+            "requests": len(ordered),
+            "failures": self.failures,
+            "rate": round(len(ordered) / self.seconds, 1),
+            "p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2),
+            "server_cpu_ms_per_request": round(self.cpu_seconds / len(ordered) * 1000, 3),
         }
 
 
@@ -172,9 +190,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def measure(url: str, a: KeyPair, b: KeyPair, seconds: float, concurrency: int, rate: float) -> dict[str, Any]:
+async def measure(url: str, pid: int, keys_a: KeyPair, keys_b: KeyPair, options: argparse.Namespace) -> dict[str, Any]:
+    """``options.seconds`` of each phase in ``options.rounds`` alternating stretches."""
+    seconds, concurrency, rate, rounds = options.seconds, options.concurrency, options.rate, options.rounds
     start = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    headers_a, headers_b = token(a, ORG_A, CC_A), token(b, ORG_B, CC_B)
+    headers_a, headers_b = token(keys_a, ORG_A, CC_A), token(keys_b, ORG_B, CC_B)
     connector = aiohttp.TCPConnector(limit=concurrency + 64)
     async with aiohttp.ClientSession(url, connector=connector) as http:
         keys = [f"victim-{n}" for n in range(CALLS_B)]
@@ -185,16 +205,29 @@ async def measure(url: str, a: KeyPair, b: KeyPair, seconds: float, concurrency:
             assert response.status == 200, await response.text()
         victim = Victim(http, headers_b, keys)
         await victim.run(2, concurrency)  # warm-up
-        alone = await victim.run(seconds, concurrency)
-        during, statuses = await asyncio.gather(
-            victim.run(seconds, concurrency), poison(http, headers_a, "poisoner", rate, seconds)
-        )
+        alone, during = Phase(), Phase()
+        statuses: dict[str, int] = {}
+        # Alternating stretches, so that the drift of a shared machine's load falls on both phases alike.
+        for _ in range(rounds):
+            cpu = cpu_seconds(pid)
+            stretch = await victim.run(seconds / rounds, concurrency)
+            stretch.cpu_seconds = cpu_seconds(pid) - cpu
+            alone.add(stretch)
+            cpu = cpu_seconds(pid)
+            stretch, sent = await asyncio.gather(
+                victim.run(seconds / rounds, concurrency), poison(http, headers_a, "poisoner", rate, seconds / rounds)
+            )
+            stretch.cpu_seconds = cpu_seconds(pid) - cpu
+            during.add(stretch)
+            for status, count in sent.items():
+                statuses[status] = statuses.get(status, 0) + count
+    before, after = alone.summary(), during.summary()
     return {
-        "alone": alone,
-        "with_poison": during,
+        "alone": before,
+        "with_poison": after,
         "poison": {"rate": rate, "statuses": statuses},
-        "throughput_change_pct": round((during["rate"] - alone["rate"]) / alone["rate"] * 100, 1),
-        "p99_change_pct": round((during["p99_ms"] - alone["p99_ms"]) / alone["p99_ms"] * 100, 1),
+        "throughput_change_pct": round((after["rate"] - before["rate"]) / before["rate"] * 100, 1),
+        "p99_change_pct": round((after["p99_ms"] - before["p99_ms"]) / before["p99_ms"] * 100, 1),
     }
 
 
@@ -203,6 +236,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=20, help="org A's poison requests per second")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating stretches of each phase")
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="callbridge-poison-") as folder:
@@ -216,7 +250,7 @@ def main() -> None:
         callbridge("migrate", env=env, cwd=work)
         callbridge("apply", "-f", str(work / "contact-center.yaml"), env=env, cwd=work)
         with Server(env, work) as server:
-            result = asyncio.run(measure(server.url, a, b, args.seconds, args.concurrency, args.rate))
+            result = asyncio.run(measure(server.url, server.pid, a, b, args))
     result["database"] = database_url.split(":", 1)[0]
     print(json.dumps(result))
 

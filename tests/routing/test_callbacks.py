@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx2
+import pytest
 
 from callbridge.kit.clock import FrozenClock
 from callbridge.kit.times import isoformat_z
@@ -116,3 +117,26 @@ async def test_without_callback_routing_it_fails(
     assert response.json()["errors"] == [
         "callback routing: call center ConformanceCC has none (callback.flow / callback.fallback_queue)"
     ]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"])
+async def test_callback_at_the_edges_of_the_storable_range_is_taken(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, tick: Callable[[], Awaitable[Tick]], moment: str
+) -> None:
+    """scheduledRoutingDateTime at the first or last storable instant is taken, and timers survive it."""
+    call = await create_call()
+    body = {"callbackNumber": "+14155550123", "scheduledRoutingDateTime": moment}
+    response = await request_callback(client, auth, call, body)
+    assert response.status_code == 200, response.text
+    await tick()
+
+
+async def test_callback_scheduled_outside_the_storable_range_is_400(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth
+) -> None:
+    """scheduledRoutingDateTime 0001-01-01T00:00:00+01:00 (year 0 in UTC) is a 400 naming it."""
+    call = await create_call()
+    body = {"callbackNumber": "+14155550123", "scheduledRoutingDateTime": "0001-01-01T00:00:00+01:00"}
+    response = await request_callback(client, auth, call, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0].startswith("scheduledRoutingDateTime")

@@ -255,3 +255,35 @@ async def test_long_telephony_provider_name_is_stored_cut(
     headers = {**auth(), "Telephony-Provider-Name": "p" * 5000}
     response = await client.post(URL, json=payload("lambda_create_inbound"), headers=headers)
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"])
+async def test_update_at_the_edges_of_the_range_is_not_a_500(
+    client: httpx2.AsyncClient, auth: Auth, create_call: Any, moment: str
+) -> None:
+    """PATCH with every date at the first or last storable instant is stored and read back."""
+    await create_call()
+    body = {"startTime": moment, "endTime": moment, "enqueueTime": moment, "acceptTime": moment}
+    response = await client.patch(f"{URL}/{INBOUND_KEY}", json=body, headers=auth())
+    assert response.status_code == 200, response.text
+    read = await client.get(f"{URL}/{INBOUND_KEY}", headers=auth())
+    assert read.status_code == 200, read.text
+
+
+async def test_transcript_cursor_with_a_non_ascii_digit_is_400(
+    client: httpx2.AsyncClient, auth: Auth, create_call: Any
+) -> None:
+    """?after=² (a digit to str.isdigit, not to int) is a 400 INVALID_CURSOR, not a 500."""
+    await create_call()
+    response = await client.get(f"{URL}/{INBOUND_KEY}/messages", params={"after": "²"}, headers=auth())
+    assert response.status_code == 400, response.text
+
+
+async def test_transcript_at_the_last_storable_millisecond_is_accepted(
+    client: httpx2.AsyncClient, auth: Auth, create_call: Any
+) -> None:
+    """startTime 253402300799999 (9999-12-31T23:59:59.999Z) is within range: dropped as after the call, not 400."""
+    await create_call()
+    body = message(startTime=253402300799999, endTime=253402300799999)
+    response = await client.post(f"{URL}/{INBOUND_KEY}/messages", json=body, headers=auth())
+    assert response.status_code == 200, response.text
