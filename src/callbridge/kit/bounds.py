@@ -108,6 +108,11 @@ def storable_datetime(value: datetime) -> datetime:
         raise OutOfRange("is outside the storable range (years 1 to 9999 in UTC)") from None
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to fit a VARCHAR(``limit``) column (an ellipsis says it was)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def key_problem(name: str, value: str) -> str | None:
     """A key named in a path or a body: at most MAX_KEY_LENGTH characters, no U+0000."""
     if len(value) > MAX_KEY_LENGTH:
