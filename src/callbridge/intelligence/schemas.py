@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from callbridge.kit.bounds import MAX_FIELD_DEPTH, deepest_path, too_deep_error
+from callbridge.kit.bounds import MAX_FIELD_DEPTH, deeper_than, too_deep_error
 
 
 class SignalType(StrEnum):
@@ -89,7 +89,7 @@ def _epoch(value: Any) -> Any:
 
 
 def _details(value: Any) -> Any:
-    if isinstance(value, dict) and deepest_path(value, MAX_FIELD_DEPTH) is not None:
+    if isinstance(value, dict) and deeper_than(value, MAX_FIELD_DEPTH):
         raise too_deep_error()
     return value
 

@@ -78,7 +78,7 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
             raise InvalidRequest(
                 f"The body is not valid JSON: {exc}.", code="INVALID_JSON", errors=[f"body: {exc}"]
             ) from exc
-        if bounds.too_deep(raw):
+        if bounds.too_deep(raw, data):
             raise InvalidRequest.for_fields([bounds.body_depth_problem(data)])
         return data
     if _is_xml(kind) and xml_allowed:

@@ -28,29 +28,34 @@ MAX_DATETIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 MAX_BODY_DEPTH = 64
 MAX_FIELD_DEPTH = 32
 
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-# Both kinds of bracket as one, so that each pass below peels exactly one level.
-_AS_BRACES = bytes.maketrans(b"[]", b"{}")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+_CONTAINERS = (dict, list)
 
 
-def too_deep(raw: bytes, limit: int = MAX_BODY_DEPTH) -> bool:
-    """Whether the JSON text ``raw`` nests objects and arrays more than ``limit`` levels deep.
+def too_deep(raw: bytes | str, data: Any, limit: int = MAX_BODY_DEPTH) -> bool:
+    """Whether ``data``, decoded from the JSON text ``raw``, nests objects and arrays more than ``limit`` levels.
 
-    Cheap enough for every request: a body with at most ``limit`` brackets cannot be deeper (one count, in C);
-    otherwise the strings are cut out and the brackets peeled one level per pass, each pass in C.
+    Free for the usual body: one with at most ``limit`` brackets cannot be deeper (two counts, in C). Otherwise
+    the decoded values are walked level by level (brackets inside strings make the text alone unreliable).
     """
-    if raw.count(b"{") + raw.count(b"[") <= limit:
+    brackets = raw.count("{") + raw.count("[") if isinstance(raw, str) else raw.count(b"{") + raw.count(b"[")
+    if brackets <= limit:
         return False
-    brackets = _STRINGS.sub(b"", raw).translate(_AS_BRACES, _NOT_BRACKETS)
-    for _ in range(limit):
-        peeled = brackets.replace(b"{}", b"")
-        if peeled == brackets:  # unbalanced: not valid JSON, which the decoder refuses
-            return False
-        if not peeled:
-            return False
-        brackets = peeled
-    return True
+    return deeper_than(data, limit)
+
+
+def deeper_than(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests objects and arrays more than ``limit`` levels (``data`` itself is level 1)."""
+    level = [data] if isinstance(data, _CONTAINERS) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        for node in level:
+            deeper += [v for v in (node.values() if type(node) is dict else node) if isinstance(v, _CONTAINERS)]
+        level = deeper
+    return False
 
 
 def deepest_path(value: Any, limit: int) -> str | None:

@@ -159,7 +159,7 @@ def _decoded(raw: bytes) -> Any:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _UNDECODED
-    return _UNDECODED if too_deep(raw) else data
+    return _UNDECODED if too_deep(raw, data) else data
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt
 
-from callbridge.kit.bounds import MAX_FIELD_DEPTH, OutOfRange, deepest_path, storable_datetime, too_deep, too_deep_error
+from callbridge.kit.bounds import MAX_FIELD_DEPTH, OutOfRange, deeper_than, storable_datetime, too_deep, too_deep_error
 from callbridge.kit.times import parse_iso_datetime
 
 WEBRTC_DEFAULT = "WEBRTC_DEFAULT"
@@ -38,7 +38,7 @@ def _json_object(value: Any) -> Any:
     """A JSON object serialised in a string (as documented), or an object; nothing else. Nested at most
     MAX_FIELD_DEPTH levels either way."""
     if isinstance(value, dict):
-        if deepest_path(value, MAX_FIELD_DEPTH) is not None:
+        if deeper_than(value, MAX_FIELD_DEPTH):
             raise too_deep_error()
         return value
     if value is None:
@@ -46,14 +46,16 @@ def _json_object(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
             return None
-        if too_deep(value.encode(), MAX_FIELD_DEPTH):
-            raise too_deep_error()
         try:
             decoded = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(
                 f"must be a JSON object serialised as a string; it is not valid JSON ({exc.msg})"
             ) from None
+        except RecursionError:  # nested past what the decoder takes (about 1,000 levels)
+            raise too_deep_error() from None
+        if too_deep(value, decoded, MAX_FIELD_DEPTH):
+            raise too_deep_error()
         if not isinstance(decoded, dict):
             raise ValueError('must be a JSON object serialised as a string, e.g. "{\\"Department__c\\":\\"Support\\"}"')
         return decoded
