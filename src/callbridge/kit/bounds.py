@@ -21,9 +21,6 @@ MAX_KEY_LENGTH = 255
 MAX_EPOCH_MS = 253_402_300_799_999
 # Bounds of a range query on epoch milliseconds (a Java client's Long.MAX_VALUE means "no bound").
 MAX_QUERY_EPOCH = 2**63 - 1
-# Dates: what Python's datetime, SQLite and PostgreSQL's timestamptz all hold, after conversion to UTC.
-MIN_DATETIME = datetime(1, 1, 1, tzinfo=UTC)
-MAX_DATETIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 # Nesting of any JSON body, and of the free-form objects inside one (callAttributes, flowInputParameters, details).
 MAX_BODY_DEPTH = 64
 MAX_FIELD_DEPTH = 32
@@ -116,12 +113,3 @@ def storable_datetime(value: datetime) -> datetime:
 def cut(text: str, limit: int) -> str:
     """``text`` cut to fit a VARCHAR(``limit``) column (an ellipsis says it was)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def key_problem(name: str, value: str) -> str | None:
-    """A key named in a path or a body: at most MAX_KEY_LENGTH characters, no U+0000."""
-    if len(value) > MAX_KEY_LENGTH:
-        return f"{name}: is {len(value)} characters; at most {MAX_KEY_LENGTH} are allowed"
-    if "\x00" in value:
-        return f"{name}: contains a NUL character (U+0000), which cannot be stored"
-    return None
