@@ -287,3 +287,9 @@ async def test_transcript_at_the_last_storable_millisecond_is_accepted(
     body = message(startTime=253402300799999, endTime=253402300799999)
     response = await client.post(f"{URL}/{INBOUND_KEY}/messages", json=body, headers=auth())
     assert response.status_code == 200, response.text
+
+
+async def test_nul_in_a_query_parameter_is_400(client: httpx2.AsyncClient, auth: Auth) -> None:
+    """A query parameter holding NUL (uploadIds=a%00b) is a 400 on every backend, not a 500 from PostgreSQL."""
+    response = await client.get("/services/data/v58.0/connect/conversations/upload?uploadIds=a%00b", headers=auth())
+    assert_refused(response, "query")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callbridge.errors import NotFound
+from callbridge.errors import CallbridgeError, InvalidRequest, NotFound
 from callbridge.kit.bounds import MAX_KEY_LENGTH
 from callbridge.kit.rendering import render
 
@@ -38,14 +38,22 @@ def unstorable_key(path: str) -> bool:
 
 
 class PathKeys:
-    """ASGI middleware: 404 for a path whose key cannot exist (``VOICE_CALL_NOT_FOUND`` under voiceCalls)."""
+    """ASGI middleware: 404 for a path whose key cannot exist (``VOICE_CALL_NOT_FOUND`` under voiceCalls), 400
+    for a query string holding NUL."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not unstorable_key(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        error = UnstorableCallKey() if scope["path"].startswith(_VOICE_CALLS) else UnstorableKey()
+        error: CallbridgeError | None = None
+        if unstorable_key(scope["path"]):
+            error = UnstorableCallKey() if scope["path"].startswith(_VOICE_CALLS) else UnstorableKey()
+        elif b"%00" in scope["query_string"]:
+            error = InvalidRequest.for_fields(["query: contains a NUL character (%00), which cannot be stored"])
+        if error is None:
+            await self.app(scope, receive, send)
+            return
         await render(error)(scope, receive, send)
