@@ -114,7 +114,7 @@ async def update_conversation_entries(
     summary="Upload conversations (multipart/form-data, one part per conversation)",
     status_code=201,
     response_model=ConversationBulkUploads,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 404, 413, 415, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -146,7 +146,7 @@ async def upload_conversations(
     UPLOAD_PATH,
     summary="Statuses of conversation uploads",
     response_model=ConversationBulkUploadStatuses,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 404),
 )
 async def get_upload_statuses(
     request: Request,

@@ -118,7 +118,7 @@ async def get_voice_call(
     methods=["GET"],
     summary="What happened to a call, and why",
     response_model=Timeline,
-    responses=error_responses(401, 404),
+    responses=error_responses(400, 401, 404),
 )
 async def get_timeline(
     request: Request,
