@@ -1,7 +1,9 @@
 """One tenant's poison against another's throughput (issue 14): org B posts transcripts as fast as ``concurrency``
 connections allow, first alone, then while org A sends ``rate`` requests per second of every kind of value no
 backend can store (times past 64 bits, dates outside years 1..9999, nesting 900 deep, NUL and 60 KB path keys).
-Reports org B's throughput and p99 in both phases and the change; the target is under 10 %.
+A control phase has org A send as many valid utterances instead, which tells the cost of the poison itself from
+that of any 20 more requests per second. Reports org B's throughput and p99 in each phase and the changes; the
+target is under 10 %.
 
     .venv/bin/python -m bench.poison [--seconds 20] [--rounds 4] [--concurrency 16] [--rate 20] [--database-url URL]
 
@@ -162,12 +164,21 @@ class Phase:
         }
 
 
-async def poison(
-    http: aiohttp.ClientSession, headers: dict[str, str], key: str, rate: float, seconds: float
+def valid_requests(key: str, now_ms: int) -> list[tuple[str, str, Any]]:
+    """The control: org A's ordinary utterances, at the same rate as its poison."""
+    return [("POST", f"{URL}/{key}/messages", utterance(f"ok{n}", now_ms + n)) for n in range(1000)]
+
+
+async def org_a(
+    http: aiohttp.ClientSession,
+    headers: dict[str, str],
+    requests: list[tuple[str, str, Any]],
+    rate: float,
+    seconds: float,
 ) -> dict[str, int]:
-    """Org A's poison at ``rate`` requests per second, cycling through every kind (bodies serialised once, so
-    the load generator's own CPU stays with org B's requests); the statuses answered."""
-    requests = [(method, path, json.dumps(body).encode()) for method, path, body in poison_requests(key, now_ms())]
+    """Org A's requests at ``rate`` per second, cycling through ``requests`` (bodies serialised once, so the
+    load generator's own CPU stays with org B's requests); the statuses answered."""
+    encoded = [(method, path, json.dumps(body).encode()) for method, path, body in requests]
     statuses: dict[int, int] = {}
     tasks = []
 
@@ -179,7 +190,7 @@ async def poison(
     started = time.perf_counter()
     sent = 0
     while time.perf_counter() - started < seconds:
-        tasks.append(asyncio.create_task(send(*requests[sent % len(requests)])))
+        tasks.append(asyncio.create_task(send(*encoded[sent % len(encoded)])))
         sent += 1
         await asyncio.sleep(max(0.0, started + sent / rate - time.perf_counter()))
     await asyncio.gather(*tasks)
@@ -205,30 +216,41 @@ async def measure(url: str, pid: int, keys_a: KeyPair, keys_b: KeyPair, options:
             assert response.status == 200, await response.text()
         victim = Victim(http, headers_b, keys)
         await victim.run(2, concurrency)  # warm-up
-        alone, during = Phase(), Phase()
-        statuses: dict[str, int] = {}
-        # Alternating stretches, so that the drift of a shared machine's load falls on both phases alike.
+        phases = {"alone": Phase(), "with_valid_traffic": Phase(), "with_poison": Phase()}
+        traffic = {
+            "with_valid_traffic": valid_requests("poisoner", now_ms()),
+            "with_poison": poison_requests("poisoner", now_ms()),
+        }
+        statuses: dict[str, dict[str, int]] = {name: {} for name in traffic}
+        # Alternating stretches, so that the drift of a shared machine's load falls on every phase alike.
         for _ in range(rounds):
-            cpu = cpu_seconds(pid)
-            stretch = await victim.run(seconds / rounds, concurrency)
-            stretch.cpu_seconds = cpu_seconds(pid) - cpu
-            alone.add(stretch)
-            cpu = cpu_seconds(pid)
-            stretch, sent = await asyncio.gather(
-                victim.run(seconds / rounds, concurrency), poison(http, headers_a, "poisoner", rate, seconds / rounds)
-            )
-            stretch.cpu_seconds = cpu_seconds(pid) - cpu
-            during.add(stretch)
-            for status, count in sent.items():
-                statuses[status] = statuses.get(status, 0) + count
-    before, after = alone.summary(), during.summary()
+            for name, phase in phases.items():
+                cpu = cpu_seconds(pid)
+                if name == "alone":
+                    stretch = await victim.run(seconds / rounds, concurrency)
+                else:
+                    stretch, sent = await asyncio.gather(
+                        victim.run(seconds / rounds, concurrency),
+                        org_a(http, headers_a, traffic[name], rate, seconds / rounds),
+                    )
+                    for status, count in sent.items():
+                        statuses[name][status] = statuses[name].get(status, 0) + count
+                stretch.cpu_seconds = cpu_seconds(pid) - cpu
+                phase.add(stretch)
+    summary = {name: phase.summary() for name, phase in phases.items()}
+    before, control, after = summary["alone"], summary["with_valid_traffic"], summary["with_poison"]
     return {
-        "alone": before,
-        "with_poison": after,
-        "poison": {"rate": rate, "statuses": statuses},
-        "throughput_change_pct": round((after["rate"] - before["rate"]) / before["rate"] * 100, 1),
-        "p99_change_pct": round((after["p99_ms"] - before["p99_ms"]) / before["p99_ms"] * 100, 1),
+        **summary,
+        "org_a": {"rate": rate, "statuses": statuses},
+        "throughput_change_pct": _change(after["rate"], before["rate"]),
+        "p99_change_pct": _change(after["p99_ms"], before["p99_ms"]),
+        "throughput_change_vs_valid_traffic_pct": _change(after["rate"], control["rate"]),
+        "p99_change_vs_valid_traffic_pct": _change(after["p99_ms"], control["p99_ms"]),
     }
+
+
+def _change(value: float, reference: float) -> float:
+    return round((value - reference) / reference * 100, 1)
 
 
 def main() -> None:
