@@ -126,9 +126,12 @@ class Victim:
                 key = self.keys[self.sent % len(self.keys)]
                 body = utterance(f"m{self.sent}", now_ms())
                 started = time.perf_counter()
-                async with self.http.post(f"{URL}/{key}/messages", json=body, headers=self.headers) as response:
-                    await response.read()
-                    phase.failures += response.status != 200
+                try:
+                    async with self.http.post(f"{URL}/{key}/messages", json=body, headers=self.headers) as response:
+                        await response.read()
+                        phase.failures += response.status != 200
+                except aiohttp.ClientError:  # the connection dropped: a failure, still timed
+                    phase.failures += 1
                 phase.latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -183,9 +186,13 @@ async def org_a(
     tasks = []
 
     async def send(method: str, path: str, body: bytes) -> None:
-        async with http.request(method, path, data=body, headers=headers) as response:
-            await response.read()
-            statuses[response.status] = statuses.get(response.status, 0) + 1
+        try:
+            async with http.request(method, path, data=body, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except aiohttp.ClientError:
+            status = 0  # the connection dropped
+        statuses[status] = statuses.get(status, 0) + 1
 
     started = time.perf_counter()
     sent = 0
