@@ -32,6 +32,7 @@ from callbridge.kit.clock import Clock, SystemClock
 from callbridge.kit.db import Database
 from callbridge.kit.fastlane import FastLane
 from callbridge.kit.limits import BodyLimit
+from callbridge.kit.paths import PathKeys
 from callbridge.kit.shutdown import notify_on_exit_signals
 from callbridge.kit.state import AppState
 from callbridge.limits.faults import parse_faults
@@ -141,6 +142,7 @@ def create_app(
     app.add_middleware(ConsoleOriginCheck, allowed=settings.console_allowed_origins)
     # One body limit for every route, the fast lane included (callbridge.kit.limits).
     app.add_middleware(BodyLimit)
+    app.add_middleware(PathKeys)
     app.add_middleware(ObserveRequests)
 
     _install_error_handlers(app)

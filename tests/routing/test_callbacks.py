@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from callbridge.auth.certificates import KeyPair
 from callbridge.kit.clock import FrozenClock
@@ -169,3 +170,26 @@ async def test_a_waiting_callback_is_listed_for_supervisors(
     assert [(c["id"], c["callbackNumber"], c["voiceCallId"]) for c in listed] == [(record_id, "+14155550123", call)]
     agent = await console.sign_in(ALICE)
     assert (await client.get("/console/v1/callbacks", headers=agent)).status_code == 403
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"])
+async def test_callback_at_the_edges_of_the_storable_range_is_taken(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth, tick: Callable[[], Awaitable[Tick]], moment: str
+) -> None:
+    """scheduledRoutingDateTime at the first or last storable instant is taken, and timers survive it."""
+    call = await create_call()
+    body = {"callbackNumber": "+14155550123", "scheduledRoutingDateTime": moment}
+    response = await request_callback(client, auth, call, body)
+    assert response.status_code == 200, response.text
+    await tick()
+
+
+async def test_callback_scheduled_outside_the_storable_range_is_400(
+    create_call: CreateCall, client: httpx2.AsyncClient, auth: Auth
+) -> None:
+    """scheduledRoutingDateTime 0001-01-01T00:00:00+01:00 (year 0 in UTC) is a 400 naming it."""
+    call = await create_call()
+    body = {"callbackNumber": "+14155550123", "scheduledRoutingDateTime": "0001-01-01T00:00:00+01:00"}
+    response = await request_callback(client, auth, call, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0].startswith("scheduledRoutingDateTime")

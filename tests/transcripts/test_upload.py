@@ -185,3 +185,33 @@ async def test_a_body_cut_short_is_400(client: httpx2.AsyncClient, auth: Callabl
     response = await client.post(UPLOAD, content=cut, headers=headers_for(auth))
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_MULTIPART"
+
+
+async def test_part_name_over_255_characters_is_refused(client: httpx2.AsyncClient, auth: Callable) -> None:
+    """A part whose name (the conversation identifier, a stored key) is over 255 characters is a 400."""
+    content = conversation_line("c" * 300)
+    response = await client.post(UPLOAD, content=multipart({"c" * 300: content}), headers=headers_for(auth))
+    assert response.status_code == 400, response.text
+
+
+async def test_a_line_with_nul_fails_alone_and_a_long_id_is_reported_cut(
+    client: httpx2.AsyncClient, auth: Callable, create_call: CreateCall, stored: Callable
+) -> None:
+    """A line holding U+0000 fails alone (never a failed write on PostgreSQL); an invalid entry with a 2,000
+    character id is reported in errorDetail cut to its column, and the good entry is stored."""
+    call_id = await create_call()
+    await close_call(client, auth, call_id)
+    content = (
+        conversation_line()
+        + entry_line("nul", IN_CALL_MS + 1000, text="bad\u0000text")
+        + json.dumps({"type": "conversationEntry", "payload": {"id": "x" * 2000}})
+        + "\n"
+        + entry_line("ok", IN_CALL_MS + 2000)
+    )
+    response = await client.post(UPLOAD, content=multipart({INBOUND_KEY: content}), headers=headers_for(auth))
+    assert response.status_code == 201, response.text
+    (started,) = response.json()["conversationBulkUploads"]
+    (status,) = await statuses(client, auth, started["uploadId"])
+    assert (status["status"], status["successEntryCount"], status["failedEntryCount"]) == ("Completed", 1, 2)
+    assert len(status["errorDetail"]) <= 1024
+    assert [entry["messageId"] for entry in await stored(call_id)] == ["ok"]

@@ -17,7 +17,7 @@ from callbridge.events.broker import InProcessBroker
 from callbridge.kit.db import Database, is_sqlite
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
-from callbridge.kit.writer import BatchWriter, WriteFailed, Written
+from callbridge.kit.writer import BatchWriter, UnstorableValue, Written
 from callbridge.transcripts.jobs import IngestJob, IngestOutcome, KeyedUtterances, Utterance
 from callbridge.transcripts.rules import SenderType
 from callbridge.transcripts.schemas import EntryStatus
@@ -134,8 +134,8 @@ class _FailingHandler:
 
 
 async def test_a_failing_job_is_retried_alone_and_fails_alone(database_url: str) -> None:
-    """When a batch fails in the database, it is rolled back and each job retried alone: only the culprit
-    fails, the others commit."""
+    """When a batch fails in the database, it is rolled back and retried until the culprit stands alone: only
+    it fails (400: its data broke a constraint, no retry can help), the others commit."""
     database = Database(database_url)
     writer: BatchWriter[str, str] = BatchWriter(
         database, InProcessBroker(), _FailingHandler(), max_batch_weight=10, max_queued_weight=10, name="probe"
@@ -149,7 +149,7 @@ async def test_a_failing_job_is_retried_alone_and_fails_alone(database_url: str)
         results = await asyncio.gather(*jobs, return_exceptions=True)
         assert results[0] == "stored a" and results[2] == "stored c"
         failure = results[1]
-        assert isinstance(failure, WriteFailed) and failure.status_code == 503
+        assert isinstance(failure, UnstorableValue) and failure.status_code == 400
         assert "unique" in str(failure.__cause__).lower()
         async with database.read_session() as session:
             rows = (await session.execute(text("SELECT job FROM probe ORDER BY job"))).scalars().all()

@@ -283,7 +283,7 @@ async def list_call_messages(
     "/calls/{idOrVendorCallKey}/timeline",
     summary="What happened to a call, and why (supervisors)",
     response_model=Timeline,
-    responses={**error_responses(401, 404), 403: _FORBIDDEN},
+    responses={**error_responses(400, 401, 404), 403: _FORBIDDEN},
 )
 async def get_call_timeline(
     request: Request,

@@ -48,7 +48,7 @@ def _token_of(websocket: WebSocket) -> tuple[str | None, bool]:
 def _after(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²" is a digit to isdigit
         raise InvalidRequest.for_fields([f"after: must be a non-negative event id, not '{value[:40]}'"])
     return int(value)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callbridge.kit.bounds import NoNul
 from callbridge.routing.schemas import PendingRoutingOut
 
 
@@ -20,9 +21,11 @@ class Presence(StrEnum):
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    username: str = Field(min_length=1, max_length=255)
+    username: Annotated[str, NoNul] = Field(min_length=1, max_length=255)
     password: str = Field(min_length=1, max_length=1024)
-    orgId: str | None = Field(default=None, description="Only needed when the username exists in several orgs.")
+    orgId: Annotated[str, NoNul] | None = Field(
+        default=None, description="Only needed when the username exists in several orgs."
+    )
 
 
 class AgentOut(BaseModel):

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from callbridge.kit.bounds import MAX_FIELD_DEPTH, deeper_than, too_deep_error
+
 
 class SignalType(StrEnum):
     category = "IntelligenceSignal__Category"
@@ -86,6 +88,12 @@ def _epoch(value: Any) -> Any:
     return value
 
 
+def _details(value: Any) -> Any:
+    if isinstance(value, dict) and deeper_than(value, MAX_FIELD_DEPTH):
+        raise too_deep_error()
+    return value
+
+
 def _optional_flag(value: Any) -> Any:
     return False if value is None else value
 
@@ -114,7 +122,9 @@ class RealtimeEvent(BaseModel):
     participant: ParticipantValue | None = Field(
         default=None, description="AGENT or CUSTOMER; required for IntelligenceSignal__Sentiment."
     )
-    details: dict[str, Any] | None = Field(default=None, description="Any object; kept as given.")
+    details: Annotated[dict[str, Any] | None, BeforeValidator(_details)] = Field(
+        default=None, description=f"Any object nested at most {MAX_FIELD_DEPTH} levels; kept as given."
+    )
 
 
 class RealtimeConversationEvents(BaseModel):

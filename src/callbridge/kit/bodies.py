@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect, Request
 
 from callbridge.errors import CallbridgeError, InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from callbridge.kit import bounds
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -75,11 +76,14 @@ def decode(raw: bytes, content_type: str | None, *, xml_allowed: bool = True) ->
         raise InvalidRequest.for_fields(["body: contains a NUL character (U+0000), which cannot be stored"])
     if is_json(kind):
         try:
-            return orjson.loads(raw)
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidRequest(
                 f"The body is not valid JSON: {exc}.", code="INVALID_JSON", errors=[f"body: {exc}"]
             ) from exc
+        if bounds.too_deep(raw, data):
+            raise InvalidRequest.for_fields([bounds.body_depth_problem(data)])
+        return data
     if _is_xml(kind) and xml_allowed:
         _screen_xml(raw)
         try:

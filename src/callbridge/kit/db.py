@@ -68,19 +68,20 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, NORMAL sync and foreign keys, its statements run inline on the event
-    loop (``callbridge.kit.sqlite``), waiting for other processes' locks on a worker thread."""
+    """An async engine that never puts a statement's parameters (transcript text, usernames) in an error's
+    message, so no log line carries them; on SQLite with WAL, NORMAL sync and foreign keys, its statements run
+    inline on the event loop (``callbridge.kit.sqlite``), waiting for other processes' locks on a worker thread."""
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
     database = make_url(url).database or ""
     inline = database not in ("", ":memory:") and not database.startswith("file:")
     if inline:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Statements run on the loop's thread (callbridge.kit.sqlite): no thread hop, no waiting on locks inline.
         creator = sqlite.inline_creator(database, sqlite.Checkpointer(database))
-        engine = create_async_engine(url, async_creator=creator, pool_size=10, max_overflow=20)
+        engine = create_async_engine(url, async_creator=creator, pool_size=10, max_overflow=20, hide_parameters=True)
     else:
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -24,6 +24,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callbridge.kit.bodies import is_json, media_type
+from callbridge.kit.bounds import too_deep
 from callbridge.kit.rendering import response_for
 from callbridge.kit.state import AppState
 
@@ -155,9 +156,10 @@ def _decoded(raw: bytes) -> Any:
     if b"\\u0000" in raw or b"\x00" in raw:
         return _UNDECODED
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _UNDECODED
+    return _UNDECODED if too_deep(raw, data) else data
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

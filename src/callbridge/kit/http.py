@@ -29,8 +29,20 @@ def slash_twins(router: APIRouter) -> Callable[..., Callable[[Endpoint], Endpoin
     return route
 
 
+# Header values are cut to what the timeline's actor (VARCHAR(255)) and request (VARCHAR(512)) columns hold.
+MAX_PROVIDER_NAME = 200
+MAX_REQUEST_LINE = 512
+
+
 def provider_name(request: Request) -> str | None:
-    return request.headers.get("telephony-provider-name")
+    return header_provider(request.headers.get("telephony-provider-name"))
+
+
+def header_provider(value: str | None) -> str | None:
+    """The Telephony-Provider-Name header as stored: at most MAX_PROVIDER_NAME characters, no NUL."""
+    if value is None or (len(value) <= MAX_PROVIDER_NAME and "\x00" not in value):
+        return value
+    return value[:MAX_PROVIDER_NAME].replace("\x00", "")
 
 
 def actor_of(request: Request) -> Actor:
@@ -40,8 +52,10 @@ def actor_of(request: Request) -> Actor:
 
 def hot_actor(request: HotRequest) -> Actor:
     """``actor_of`` for a fast-lane request (``callbridge.kit.fastlane``)."""
-    return telephony_actor(request.method, request.path, request.headers.get("telephony-provider-name"))
+    return telephony_actor(
+        request.method, request.path, header_provider(request.headers.get("telephony-provider-name"))
+    )
 
 
 def telephony_actor(method: str, path: str, provider: str | None) -> Actor:
-    return Actor(name=f"telephony:{provider or 'unnamed'}", request=f"{method} {path}")
+    return Actor(name=f"telephony:{provider or 'unnamed'}", request=f"{method} {path}"[:MAX_REQUEST_LINE])

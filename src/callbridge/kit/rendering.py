@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from callbridge.errors import CallbridgeError, ErrorBody
 from callbridge.kit.db import DatabaseUnavailable, is_unavailable
+from callbridge.kit.writer import UnstorableValue, describe_error, is_data_error
 from callbridge.ops import logs as ops_logs
 
 log = structlog.get_logger()
@@ -25,8 +26,12 @@ def unexpected(method: str, path: str, exc: BaseException) -> JSONResponse:
 
 
 def database_error(method: str, path: str, exc: Exception) -> JSONResponse:
-    """The database out of reach is a 503 with Retry-After (nothing was committed); any other database error
-    is a bug."""
+    """The database out of reach is a 503 with Retry-After (nothing was committed); a value it refuses is the
+    request's fault, a 400 (logged without the statement's parameters); any other database error is a bug."""
+    if is_data_error(exc):
+        reason = describe_error(exc)
+        log.warning("a value of the request could not be stored", method=method, path=path, error=reason)
+        return render(UnstorableValue(reason.split(": ", 1)[-1]))
     if not is_unavailable(exc):
         return unexpected(method, path, exc)
     log.warning("database unavailable", method=method, path=path, error=str(exc)[:300])

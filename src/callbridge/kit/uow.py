@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.events.broker import Broker
 from callbridge.events.catalogue import PAYLOAD_KINDS, event_of, payload_of
 from callbridge.events.schemas import AnyEvent
+from callbridge.kit.bounds import cut
 from callbridge.kit.clock import Clock
 from callbridge.kit.db import Database, lock_timeline
 from callbridge.models import TimelineEntry
@@ -108,7 +109,7 @@ class UnitOfWork:
             actor=self.actor.name,
             request=self.actor.request,
             outcome=outcome,
-            reason=reason,
+            reason=stored_reason(reason),
             data=data or {},
         )
         self._entries.append(entry)
@@ -139,6 +140,14 @@ class UnitOfWork:
             reason=reason,
             data=payload_of(event),
         )
+
+
+# TimelineEntry.reason's column: a reason quoting client values (a routing target, a key) is cut to fit it.
+MAX_REASON = 1024
+
+
+def stored_reason(reason: str | None) -> str | None:
+    return reason if reason is None or len(reason) <= MAX_REASON else cut(reason, MAX_REASON)
 
 
 def row_of(entry: TimelineEntry) -> dict[str, Any]:

@@ -7,24 +7,29 @@ writer then takes everything queued (up to a bound) into one transaction. The qu
 overload never turns into unbounded memory.
 
 Isolation inside a batch: the handler plans every job against state it loads for the whole batch, and
-reports a job's domain refusal as that job's result. If the batch still fails in the database (a race with
-another process, a bug), it is rolled back and each job is retried alone in its own transaction, so one
-request's failure never fails the others. Events go to the broker after the commit, in commit order.
+reports a job's domain refusal as that job's result; the edge refuses values no backend can store
+(``callbridge.kit.bounds``). If the batch still fails in the database (a race with another process, a bug, a
+value the edge let through), it is rolled back and retried per tenant: each tenant's jobs in one transaction,
+so the jobs of a tenant that sent nothing wrong commit in one extra attempt. A tenant's group that fails again is
+halved until the failing job stands alone; it alone gets the error: 400 when its data caused it (a value
+too long, out of range), else 503 ``WRITE_FAILED``. Events go to the broker after the commit, in commit order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callbridge.errors import ServiceUnavailable
+from callbridge.errors import InvalidRequest, ServiceUnavailable
 from callbridge.events.broker import Broker
 from callbridge.events.schemas import AnyEvent
 from callbridge.kit.db import Database
@@ -48,6 +53,18 @@ class WriteFailed(ServiceUnavailable):
 
     def __init__(self) -> None:
         super().__init__("Storing the request failed, so nothing of it was stored; retry it.")
+
+
+class UnstorableValue(InvalidRequest):
+    """A job failed alone because of its own data (a value the database refuses): retrying cannot help."""
+
+    code = "UNSTORABLE_VALUE"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"A value of the request cannot be stored ({reason}), so nothing of it was stored.",
+            errors=[f"body: a value cannot be stored ({reason})"],
+        )
 
 
 @dataclass
@@ -81,8 +98,11 @@ class BatchWriter(Generic[JobT, ResultT]):
         max_batch_weight: int,
         max_queued_weight: int,
         name: str,
+        tenant: Callable[[JobT], Hashable] | None = None,
     ) -> None:
+        """``tenant`` names the tenant of a job (its call center): a failed batch is retried per tenant."""
         self._database = database
+        self._tenant = tenant
         self._broker = broker
         self._handler = handler
         self._max_batch = max_batch_weight
@@ -155,26 +175,48 @@ class BatchWriter(Generic[JobT, ResultT]):
             self._writing = len(batch)
             try:
                 await self._write(batch)
-            except Exception as exc:  # one job alone failed: it alone gets the error
+            except Exception as exc:
                 if len(batch) > 1:
-                    log.warning("batch failed; retrying its jobs one by one", writer=self._name, error=_describe(exc))
-                    for item in batch:
-                        try:
-                            await self._write([item])
-                        except Exception as single:
-                            self._log_failure(single)
-                            _fail(item, single)
-                else:
+                    log.warning("batch failed; retrying it per tenant", writer=self._name, error=describe_error(exc))
+                    await self._isolate(batch)
+                else:  # one job alone failed: it alone gets the error
                     self._log_failure(exc)
                     _fail(batch[0], exc)
             finally:
                 self._writing = 0
 
+    async def _isolate(self, batch: list[_Pending[JobT, ResultT]]) -> None:
+        """Retry a failed batch: every tenant's jobs in one transaction (a single tenant's are halved at once)."""
+        groups: dict[Hashable, list[_Pending[JobT, ResultT]]] = {}
+        for item in batch:
+            groups.setdefault(self._tenant(item.job) if self._tenant else None, []).append(item)
+        if len(groups) == 1:
+            await self._halve(batch)
+            return
+        for group in groups.values():
+            await self._retry(group)
+
+    async def _retry(self, items: list[_Pending[JobT, ResultT]]) -> None:
+        try:
+            await self._write(items)
+        except Exception as exc:
+            if len(items) == 1:
+                self._log_failure(exc)
+                _fail(items[0], exc)
+            else:
+                await self._halve(items)
+
+    async def _halve(self, items: list[_Pending[JobT, ResultT]]) -> None:
+        """``items`` failed together: each half in turn (in order), until a failing job stands alone."""
+        middle = len(items) // 2
+        await self._retry(items[:middle])
+        await self._retry(items[middle:])
+
     def _log_failure(self, exc: BaseException) -> None:
         # Frames without their locals, and a database error without its parameters: both hold the jobs, and
         # a job may hold transcript text that must not outlive a redaction in some log.
         trace = "".join(traceback.format_tb(exc.__traceback__, limit=20))
-        log.error("write failed", writer=self._name, error=_describe(exc), traceback=trace)
+        log.error("write failed", writer=self._name, error=describe_error(exc), traceback=trace)
 
     async def _write(self, batch: list[_Pending[JobT, ResultT]]) -> None:
         async with self._database.write_session() as session:
@@ -197,14 +239,37 @@ class BatchWriter(Generic[JobT, ResultT]):
                 item.future.set_result(result)
 
 
-def _describe(exc: BaseException) -> str:
-    """The error without the statement's parameters (a database error's ``orig`` is the driver's message)."""
+# asyncpg quotes the value it could not encode: "invalid input for query argument $3: 'text' (...)".
+_QUOTED_ARGUMENT = re.compile(r"(query argument \$\d+):.*?(\([^()]*\))?$", re.DOTALL)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error without the statement's parameters (a database error's ``orig`` is the driver's message,
+    whose quoted argument is cut out)."""
     original = getattr(exc, "orig", None)
-    return f"{type(exc).__name__}: {original if original is not None else exc}"
+    text = str(original if original is not None else exc).split("\n", 1)[0]
+    return f"{type(exc).__name__}: {_QUOTED_ARGUMENT.sub(_argument, text)[:300]}"
+
+
+def _argument(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {match.group(2) or ''}".rstrip()
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether a write failed because of the data it was given (a value too long, out of range, a constraint),
+    which no retry can fix: SQLSTATE classes 22 and 23, and a value the driver or a column type refused."""
+    if isinstance(exc, DBAPIError):
+        state = str(getattr(exc.orig, "sqlstate", "") or getattr(exc.orig, "pgcode", "") or "")
+        return state[:2] in ("22", "23") or type(exc).__name__ in ("DataError", "IntegrityError")
+    if isinstance(exc, StatementError):
+        exc = exc.orig if exc.orig is not None else exc
+    return isinstance(exc, ValueError | OverflowError)
 
 
 def _fail(item: _Pending[JobT, ResultT], exc: BaseException) -> None:
     if not item.future.done():
-        failure = WriteFailed()
+        failure: Exception = (
+            UnstorableValue(describe_error(exc).split(": ", 1)[-1]) if is_data_error(exc) else WriteFailed()
+        )
         failure.__cause__ = exc
         item.future.set_exception(failure)

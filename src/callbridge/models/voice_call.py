@@ -32,7 +32,7 @@ class ConversationParticipant(Base):
     id: Mapped[str] = mapped_column(String(18), primary_key=True, comment="0dx id")
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     participant_role: Mapped[str] = mapped_column(String(36), comment="EndUser, Agent, Supervisor, ...")
-    participant_key: Mapped[str] = mapped_column(String(120), comment="END_USER for the end user (privacy)")
+    participant_key: Mapped[str] = mapped_column(String(255), comment="END_USER for the end user (privacy)")
     participant_display_name: Mapped[str | None] = mapped_column(String(255), comment="key as the client sent it")
     app_type: Mapped[str] = mapped_column(String(255), default="telephony_integration")
     joined_time: Mapped[datetime] = mapped_column(UTCDateTime())

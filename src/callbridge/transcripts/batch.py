@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.events.schemas import AnyEvent
 from callbridge.kit import ids
 from callbridge.kit.bulk import insert_timeline
-from callbridge.kit.uow import Actor
+from callbridge.kit.uow import Actor, stored_reason
 from callbridge.transcripts import repository
 from callbridge.transcripts.events import timeline_recorded
 from callbridge.transcripts.rules import to_ms
@@ -241,7 +241,7 @@ class Batch:
             "actor": actor.name,
             "request": actor.request,
             "outcome": outcome,
-            "reason": reason,
+            "reason": stored_reason(reason),
             "data": data,
         }
         self._timeline.append(_Timeline(row, event or timeline_recorded(row)))

@@ -13,6 +13,7 @@ from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize
 from callbridge.errors import InvalidRequest, error_responses
 from callbridge.kit.bodies import parse_body, request_body_openapi
+from callbridge.kit.bounds import MAX_QUERY_EPOCH
 from callbridge.kit.http import actor_of
 from callbridge.kit.state import app_state
 from callbridge.transcripts import read, repository
@@ -47,8 +48,12 @@ async def get_conversation_entries(
     request: Request,
     conversationIdentifier: str,
     version: str = VERSION,
-    startTimestamp: int = Query(default=0, ge=0, description="Epoch ms; on serverReceivedTimestamp."),
-    endTimestamp: int | None = Query(default=None, ge=0, description="Epoch ms; none means no bound."),
+    startTimestamp: int = Query(
+        default=0, ge=0, le=MAX_QUERY_EPOCH, description="Epoch ms; on serverReceivedTimestamp."
+    ),
+    endTimestamp: int | None = Query(
+        default=None, ge=0, le=MAX_QUERY_EPOCH, description="Epoch ms; none means no bound."
+    ),
     queryDirection: Literal["FromEnd", "FromStart"] = Query(default="FromEnd"),
     recordLimit: int = Query(default=25, ge=1, le=1000),
     context: CallCenterContext = Depends(authorize),
@@ -109,7 +114,7 @@ async def update_conversation_entries(
     summary="Upload conversations (multipart/form-data, one part per conversation)",
     status_code=201,
     response_model=ConversationBulkUploads,
-    responses=error_responses(400, 401, 413, 415, 503),
+    responses=error_responses(400, 401, 404, 413, 415, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -141,7 +146,7 @@ async def upload_conversations(
     UPLOAD_PATH,
     summary="Statuses of conversation uploads",
     response_model=ConversationBulkUploadStatuses,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 404),
 )
 async def get_upload_statuses(
     request: Request,

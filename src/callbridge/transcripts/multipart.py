@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 
+from callbridge.kit.bounds import MAX_KEY_LENGTH
+
 MAX_HEADER_BYTES = 16 * 1024
 
 
@@ -57,6 +59,8 @@ def _part_start(raw_headers: bytes) -> PartStart:
     if not isinstance(name_param, str) or not name_param:
         raise MultipartError("a part has no name")
     name = name_param
+    if len(name) > MAX_KEY_LENGTH or "\x00" in name:  # the upload's conversation_identifier: a stored key
+        raise MultipartError(f"a part's name must be at most {MAX_KEY_LENGTH} characters, without NUL")
     filename = message.get_param("filename", header="content-disposition")
     return PartStart(name, filename if isinstance(filename, str) else None)
 

@@ -29,7 +29,7 @@ def parse_cursor(after: str | None) -> int:
     conversation, so a page never repeats or skips an item, whatever arrives meanwhile."""
     if after is None or after == "":
         return -1
-    if not after.isdigit() or len(after) > 18:
+    if not (after.isascii() and after.isdigit()) or len(after) > 18:  # "²" is a digit to isdigit
         raise InvalidCursor(after)
     return int(after)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from callbridge.kit.bounds import MAX_EPOCH_MS
 from callbridge.transcripts.rules import SenderType
 
 
@@ -34,7 +35,7 @@ def _identifier(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-EpochValue = Annotated[int, BeforeValidator(_epoch), Field(ge=0)]
+EpochValue = Annotated[int, BeforeValidator(_epoch), Field(ge=0, le=MAX_EPOCH_MS)]
 SenderTypeValue = Annotated[SenderType, BeforeValidator(_sender_type)]
 Identifier = Annotated[str, BeforeValidator(_identifier), Field(min_length=1, max_length=255)]
 

@@ -22,6 +22,7 @@ from callbridge.auth.context import CallCenterContext
 from callbridge.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from callbridge.kit import ids
 from callbridge.kit.bodies import describe
+from callbridge.kit.bounds import cut
 from callbridge.kit.state import AppState
 from callbridge.kit.uow import Actor
 from callbridge.transcripts import repository
@@ -41,6 +42,7 @@ from callbridge.voice_calls import repository as voice_calls
 
 CHUNK_ENTRIES = 500
 MAX_FAILED_IDS = 10_000
+MAX_ERROR_DETAIL = 1024  # the upload status row's column; the detail quotes client values
 
 
 @dataclass
@@ -61,12 +63,12 @@ class _Part:
         if len(self.record.failed_entry_ids) < MAX_FAILED_IDS:
             self.record.failed_entry_ids.append(entry_id)
         if self.record.error_detail is None:
-            self.record.error_detail = f"{entry_id}: {why}"
+            self.record.error_detail = cut(f"{entry_id}: {why}", MAX_ERROR_DETAIL)
 
     def fail_part(self, why: str) -> None:
         self.open = False
         self.record.status = "Failed"
-        self.record.error_detail = why
+        self.record.error_detail = cut(why, MAX_ERROR_DETAIL)
 
 
 class Uploader:
@@ -157,6 +159,9 @@ class Uploader:
 
     async def _line(self, part: _Part, line: bytes) -> None:
         if not line.strip():
+            return
+        if b"\\u0000" in line or b"\x00" in line:  # PostgreSQL cannot store U+0000: refused on every backend
+            part.fail_entry(f"line {part.line_number}", "the line contains a NUL character (U+0000)")
             return
         try:
             document = orjson.loads(line)

@@ -177,6 +177,10 @@ def _plan_status(batch: Batch, job: UploadStatusJob) -> StatusOutcome:
     return StatusOutcome(record.upload_id)
 
 
+def _call_center_of(job: TranscriptJob) -> str:
+    return job.record.call_center_id if isinstance(job, UploadStatusJob) else job.call_center_id
+
+
 def start_writer(state: AppState) -> TranscriptWriter:
     writer: TranscriptWriter = BatchWriter(
         state.database,
@@ -185,6 +189,7 @@ def start_writer(state: AppState) -> TranscriptWriter:
         max_batch_weight=state.settings.transcript_writer_batch_messages,
         max_queued_weight=state.settings.transcript_writer_queue_messages,
         name="transcripts",
+        tenant=_call_center_of,
     )
     writer.start()
     return writer

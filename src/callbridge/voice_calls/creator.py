@@ -271,6 +271,7 @@ def start_writer(state: AppState) -> CreateWriter:
         max_batch_weight=MAX_BATCH,
         max_queued_weight=MAX_QUEUED,
         name="voice call creates",
+        tenant=lambda job: job.context.call_center_id,
     )
     writer.start()
     return writer

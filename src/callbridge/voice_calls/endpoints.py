@@ -10,7 +10,7 @@ from callbridge.auth.service import DeferredAuthorization, spent_if_refused
 from callbridge.errors import CallbridgeError, error_responses
 from callbridge.kit.bodies import decode, parse_body, read_body, request_body_openapi
 from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
-from callbridge.kit.http import actor_of, hot_actor, provider_name, slash_twins
+from callbridge.kit.http import actor_of, header_provider, hot_actor, provider_name, slash_twins
 from callbridge.kit.state import AppState, app_state
 from callbridge.kit.uow import Actor
 from callbridge.voice_calls import creator, read, service, updates
@@ -75,7 +75,7 @@ async def _create_voice_call_hot(request: HotRequest) -> HotResponse:
     auth = await authorize_later_hot(request)
     async with spent_if_refused(auth):
         body = service.validate_create(request.data)
-    provider = request.headers.get("telephony-provider-name")
+    provider = header_provider(request.headers.get("telephony-provider-name"))
     created = await _create(request.state, auth, hot_actor(request), body, provider)
     return HotResponse.json(created.model_dump(mode="json", by_alias=True))
 
@@ -122,7 +122,7 @@ async def get_voice_call(
     methods=["GET"],
     summary="What happened to a call, and why",
     response_model=Timeline,
-    responses=error_responses(401, 404),
+    responses=error_responses(400, 401, 404),
 )
 async def get_timeline(
     request: Request,

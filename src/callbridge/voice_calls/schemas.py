@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from callbridge.kit.bounds import MAX_FIELD_DEPTH, OutOfRange, deeper_than, storable_datetime, too_deep, too_deep_error
 from callbridge.kit.phones import phone_number, restored_note, restored_plus
 from callbridge.kit.times import parse_iso_datetime
 from callbridge.outbound.schemas import Correlation
@@ -29,10 +30,12 @@ def _iso_datetime(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return parse_iso_datetime(value)
+        except OutOfRange as exc:
+            raise ValueError(f"{value!r} {exc}") from None
         except ValueError:
             raise ValueError(f"must be an ISO-8601 UTC date-time such as 2026-11-24T18:15:55Z, not {value!r}") from None
     if isinstance(value, datetime):
-        return value
+        return storable_datetime(value)
     raise ValueError("must be an ISO-8601 UTC date-time string such as 2026-11-24T18:15:55Z")
 
 
@@ -44,8 +47,13 @@ def _optional_iso_datetime(value: Any) -> Any:
 
 
 def _json_object(value: Any) -> Any:
-    """A JSON object serialised in a string (as documented), or an object; nothing else."""
-    if value is None or isinstance(value, dict):
+    """A JSON object serialised in a string (as documented), or an object; nothing else. Nested at most
+    MAX_FIELD_DEPTH levels either way."""
+    if isinstance(value, dict):
+        if deeper_than(value, MAX_FIELD_DEPTH):
+            raise too_deep_error()
+        return value
+    if value is None:
         return value
     if isinstance(value, str):
         if not value.strip():
@@ -56,6 +64,10 @@ def _json_object(value: Any) -> Any:
             raise ValueError(
                 f"must be a JSON object serialised as a string; it is not valid JSON ({exc.msg})"
             ) from None
+        except RecursionError:  # nested past what the decoder takes (about 1,000 levels)
+            raise too_deep_error() from None
+        if too_deep(value, decoded, MAX_FIELD_DEPTH):
+            raise too_deep_error()
         if not isinstance(decoded, dict):
             raise ValueError('must be a JSON object serialised as a string, e.g. "{\\"Department__c\\":\\"Support\\"}"')
         return decoded
@@ -105,8 +117,10 @@ class RestoresPlus(BaseModel):
 class Participant(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    participant_key: PhoneNumber = Field(alias="participantKey", description="Any unique id of the end user.")
-    type: str = Field(description="Always END_USER.")
+    participant_key: PhoneNumber = Field(
+        alias="participantKey", max_length=255, description="Any unique id of the end user."
+    )
+    type: str = Field(max_length=255, description="Always END_USER.")
 
 
 class VoiceCallCreate(RestoresPlus):
@@ -122,9 +136,11 @@ class VoiceCallCreate(RestoresPlus):
     initiation_method: str = Field(alias="initiationMethod", description="Inbound or Transfer (any case).")
     start_time: IsoDateTime = Field(alias="startTime")
     participants: list[Participant] = Field(min_length=1)
-    parent_voice_call_id: Trimmed | None = Field(default=None, alias="parentVoiceCallId")
+    parent_voice_call_id: Trimmed | None = Field(default=None, alias="parentVoiceCallId", max_length=255)
     call_origin: str | None = Field(default=None, alias="callOrigin", description="Preview, Progressive or Voicemail.")
-    queue: str | None = Field(default=None, description="Transfers only: queue Id or the vendor's queue id.")
+    queue: str | None = Field(
+        default=None, max_length=255, description="Transfers only: queue Id or the vendor's queue id."
+    )
     call_subtype: str | None = Field(
         default=None,
         validation_alias=AliasChoices("callSubtype", "callSubType"),
@@ -173,7 +189,7 @@ class VoiceCallUpdate(RestoresPlus):
     )
     disconnect_reason: DisconnectReason | None = Field(default=None, alias="disconnectReason")
     initiation_method: str | None = Field(default=None, alias="initiationMethod")
-    parent_call_identifier: str | None = Field(default=None, alias="parentCallIdentifier")
+    parent_call_identifier: str | None = Field(default=None, alias="parentCallIdentifier", max_length=255)
     call_subtype: str | None = Field(
         default=None,
         validation_alias=AliasChoices("callSubtype", "callSubType"),
