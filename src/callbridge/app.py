@@ -66,7 +66,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, settings.database_timeout_seconds)
         # A broker given to create_app (tests) is the caller's to start and stop; the settings' one is ours.
         own_broker = broker_from_url(settings.broker_url, database) if broker is None else None
         if own_broker is not None:
@@ -145,6 +145,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
+    @app.exception_handler(TimeoutError)  # asyncpg's command_timeout
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         return rendering.database_error(request.method, request.url.path, exc)
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.errors import ServiceUnavailable
 from callbridge.events.broker import Broker
 from callbridge.events.schemas import AnyEvent
-from callbridge.kit.db import Database
+from callbridge.kit.db import Database, DatabaseUnavailable, is_unavailable
 
 log = structlog.get_logger()
 
@@ -156,7 +156,14 @@ class BatchWriter(Generic[JobT, ResultT]):
             try:
                 await self._write(batch)
             except Exception as exc:  # one job alone failed: it alone gets the error
-                if len(batch) > 1:
+                if is_unavailable(exc):
+                    # The database is away or hung: retrying each job alone would wait the timeout once per job.
+                    log.warning(
+                        "batch not written: the database is unavailable", writer=self._name, error=_describe(exc)
+                    )
+                    for item in batch:
+                        _unavailable(item, exc)
+                elif len(batch) > 1:
                     log.warning("batch failed; retrying its jobs one by one", writer=self._name, error=_describe(exc))
                     for item in batch:
                         try:
@@ -201,6 +208,14 @@ def _describe(exc: BaseException) -> str:
     """The error without the statement's parameters (a database error's ``orig`` is the driver's message)."""
     original = getattr(exc, "orig", None)
     return f"{type(exc).__name__}: {original if original is not None else exc}"
+
+
+def _unavailable(item: _Pending[JobT, ResultT], exc: BaseException) -> None:
+    """Nothing of the batch was committed: 503 with Retry-After, and the client retries."""
+    if not item.future.done():
+        failure = DatabaseUnavailable(exc.message) if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable()
+        failure.__cause__ = exc
+        item.future.set_exception(failure)
 
 
 def _fail(item: _Pending[JobT, ResultT], exc: BaseException) -> None:
