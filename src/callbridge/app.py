@@ -21,7 +21,7 @@ from callbridge.console.live import router as console_live_router
 from callbridge.console.pages import STATIC_PATH as CONSOLE_STATIC_PATH
 from callbridge.console.pages import router as console_pages
 from callbridge.console.pages import static_files as console_static_files
-from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
+from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest, document_validation_as_400
 from callbridge.events.broker import Broker, InProcessBroker
 from callbridge.events.brokers import broker_from_url
 from callbridge.intelligence.endpoints import router as intelligence_router
@@ -166,7 +166,7 @@ def _install_openapi(app: FastAPI) -> None:
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(model_schema.pop("$defs", {}))
             components[model.__name__] = model_schema
-        app.openapi_schema = schema
+        app.openapi_schema = document_validation_as_400(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
