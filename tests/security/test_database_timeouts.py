@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -150,18 +150,34 @@ async def test_readyz_says_not_ready_within_its_timeout(client: httpx2.AsyncClie
 async def test_requests_succeed_again_once_the_database_answers(
     client: httpx2.AsyncClient, proxy: BlackHoleProxy, make_token: TokenFactory
 ) -> None:
-    """After the hang ends, telephony, console and /readyz answer as before without a restart."""
+    """After the hang ends, /readyz, console and telephony answer as before without a restart (a client that
+    retries on 503 as told gets through within a few seconds)."""
     proxy.hold()
     hung = await client.post("/console/v1/session", json={"username": ALICE, "password": PASSWORD})
     assert hung.status_code == 503
     proxy.resume()
-    assert (await client.get("/readyz")).status_code == 200
-    signed_in = await client.post("/console/v1/session", json={"username": ALICE, "password": PASSWORD})
+    ready = await until_not_503(lambda: client.get("/readyz"))
+    assert ready.status_code == 200, ready.text
+    signed_in = await until_not_503(
+        lambda: client.post("/console/v1/session", json={"username": ALICE, "password": PASSWORD})
+    )
     assert signed_in.status_code == 200, signed_in.text
-    created = await client.post(
-        "/telephony/v1/voiceCalls", json=payload("lambda_create_inbound"), headers=telephony_headers(make_token)
+    created = await until_not_503(
+        lambda: client.post(
+            "/telephony/v1/voiceCalls", json=payload("lambda_create_inbound"), headers=telephony_headers(make_token)
+        )
     )
     assert created.status_code == 200, created.text
+
+
+async def until_not_503(request: Callable[[], Awaitable[httpx2.Response]], within: float = 10) -> httpx2.Response:
+    """The first answer that is not a 503, retrying as Retry-After says (for at most ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while True:
+        response = await request()
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(float(response.headers.get("retry-after", "1")))
 
 
 async def test_a_batch_of_creates_fails_together_within_the_timeout(

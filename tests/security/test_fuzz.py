@@ -164,10 +164,35 @@ KNOWN_SERVER_ERRORS = {
 }
 
 
+# Found by the gate on the PostgreSQL leg only (SQLite does not enforce VARCHAR lengths): a name over the column's
+# length in a routing body fails in the database.
+ON_POSTGRES = bool(os.environ.get("CALLBRIDGE_TEST_POSTGRES_URL"))
+KNOWN_POSTGRES_SERVER_ERRORS = {
+    "PATCH voiceCalls/{id}/omniFlow fallbackQueue of 1000 characters (500 on PostgreSQL)": (
+        "PATCH",
+        "/telephony/v1/voiceCalls/{id}/omniFlow",
+        {"dialedNumber": None, "fallbackQueue": "0" * 1000, "flowDevName": None, "flowInputParameters": None},
+    ),
+    "POST voiceCalls/{id}/routeVoiceCall routingTarget of 1000 characters (500 on PostgreSQL)": (
+        "POST",
+        "/telephony/v1/voiceCalls/{id}/routeVoiceCall",
+        {"fallbackQueue": None, "flowInputParameters": None, "routingTarget": "0" * 1000},
+    ),
+}
+KNOWN_SERVER_ERRORS.update(KNOWN_POSTGRES_SERVER_ERRORS)
+
+
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="client input validation: branch validation"))
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                condition=name not in KNOWN_POSTGRES_SERVER_ERRORS or ON_POSTGRES,
+                strict=True,
+                reason="client input validation (dates, epoch numbers, lengths): branch validation",
+            ),
+        )
         for name in KNOWN_SERVER_ERRORS
     ],
 )

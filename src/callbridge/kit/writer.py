@@ -143,6 +143,13 @@ class BatchWriter(Generic[JobT, ResultT]):
         self._queued_weight -= weight
         return batch
 
+    def _drain(self) -> list[_Pending[JobT, ResultT]]:
+        """Every queued job, taken off the queue."""
+        queued = list(self._queue)
+        self._queue.clear()
+        self._queued_weight = 0
+        return queued
+
     async def _run(self) -> None:
         while True:
             if not self._queue:
@@ -157,11 +164,12 @@ class BatchWriter(Generic[JobT, ResultT]):
                 await self._write(batch)
             except Exception as exc:  # one job alone failed: it alone gets the error
                 if is_unavailable(exc):
-                    # The database is away or hung: retrying each job alone would wait the timeout once per job.
+                    # The database is away or hung: retrying each job alone would wait the timeout once per job,
+                    # and the jobs queued meanwhile would wait it once more. None of them is stored: all get 503.
                     log.warning(
                         "batch not written: the database is unavailable", writer=self._name, error=_describe(exc)
                     )
-                    for item in batch:
+                    for item in [*batch, *self._drain()]:
                         _unavailable(item, exc)
                 elif len(batch) > 1:
                     log.warning("batch failed; retrying its jobs one by one", writer=self._name, error=_describe(exc))
