@@ -180,7 +180,9 @@ def is_unavailable(error: BaseException) -> bool:
     )
 
 
-_deadline_set: ContextVar[bool] = ContextVar("database_deadline_set", default=False)
+# The task whose database deadline is running: a session it opens inside another keeps the outer deadline (a task
+# started meanwhile inherits the variable, but is another task, so its sessions get deadlines of their own).
+_deadline_task: ContextVar[asyncio.Task[Any] | None] = ContextVar("database_deadline_task", default=None)
 
 # How often a task past its deadline is cancelled again, while it still waits on the database to clean up.
 _RECANCEL_SECONDS = 0.05
@@ -265,16 +267,17 @@ class Database:
     async def _bounded_session(self) -> AsyncIterator[AsyncSession]:
         """A session bounded by the database timeout (``Deadline``). A session opened inside another one's
         deadline keeps the outer deadline."""
-        if self.timeout is None or _deadline_set.get():
+        task = asyncio.current_task()
+        if self.timeout is None or _deadline_task.get() is task:
             async with self.sessionmaker() as session:
                 yield session
             return
-        token = _deadline_set.set(True)
+        token = _deadline_task.set(task)
         try:
             async with Deadline(self.timeout), self.sessionmaker() as session:
                 yield session
         finally:
-            _deadline_set.reset(token)
+            _deadline_task.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
