@@ -22,7 +22,7 @@ from callbridge.console.origin import ConsoleOriginCheck
 from callbridge.console.pages import STATIC_PATH as CONSOLE_STATIC_PATH
 from callbridge.console.pages import router as console_pages
 from callbridge.console.pages import static_files as console_static_files
-from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest
+from callbridge.errors import CallbridgeError, ErrorBody, InvalidRequest, document_validation_as_400
 from callbridge.events.broker import Broker, InProcessBroker
 from callbridge.events.brokers import broker_from_url
 from callbridge.intelligence.endpoints import router as intelligence_router
@@ -75,7 +75,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, settings.database_timeout_seconds)
         # A broker given to create_app (tests) is the caller's to start and stop; the settings' one is ours.
         own_broker = broker_from_url(settings.broker_url, database) if broker is None else None
         if own_broker is not None:
@@ -171,6 +171,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
+    @app.exception_handler(TimeoutError)  # asyncpg's command_timeout
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         return rendering.database_error(request.method, request.url.path, exc)
 
@@ -191,7 +192,7 @@ def _install_openapi(app: FastAPI) -> None:
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(model_schema.pop("$defs", {}))
             components[model.__name__] = model_schema
-        app.openapi_schema = schema
+        app.openapi_schema = document_validation_as_400(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     log_format: LogFormat | None = None
     # How long GET /readyz waits for the database and the broker before calling them down.
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How long a request waits for the database (connecting, a pooled connection, a statement, a lock) before it
+    # is answered 503 with Retry-After: a hung database never hangs requests (docs/deployment.md).
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     # Transcripts (decisions.md "Transcripts"): bulk limits, content size, the group-commit writer.
     # What Salesforce's own Contact Lens processor sends (more than the documented 5 x 5, which is only noted).
     transcript_bulk_max_entries: int = Field(default=100, ge=1)

@@ -19,8 +19,9 @@ Every failure a client can cause is a ``CallbridgeError``; the renderer turns ea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -141,3 +142,23 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         | ({"headers": retry_after} if status in (429, 503) else {})
         for status in statuses
     }
+
+
+def document_validation_as_400(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents request validation as 422 ``HTTPValidationError`` on every operation with parameters or
+    a body; Callbridge answers it 400 with the ErrorBody (the app's RequestValidationError handler), never 422,
+    so the document says 400 instead (the fuzzing gate, tests/security/test_fuzz.py, holds the server to it)."""
+    bad_request = {
+        "description": error_responses(400)[400]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if isinstance(responses, dict) and responses.pop("422", None) is not None:
+                responses.setdefault("400", bad_request)
+    schemas = document.get("components", {}).get("schemas", {})
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document

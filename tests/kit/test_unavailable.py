@@ -33,7 +33,11 @@ def test_what_counts_as_the_database_being_away() -> None:
     assert is_unavailable(_wrapped(DBAPIError, "the database system is starting up", "57P03"))
     assert is_unavailable(_wrapped(OperationalError, "terminating connection due to administrator command", "57P01"))
     assert not is_unavailable(_wrapped(IntegrityError, "duplicate key value", "23505"))
-    assert not is_unavailable(_wrapped(OperationalError, "database is locked"))
+    assert is_unavailable(_wrapped(OperationalError, "database is locked"))  # past the busy timeout
+    assert is_unavailable(_wrapped(DBAPIError, "canceling statement due to statement timeout", "57014"))
+    assert is_unavailable(_wrapped(DBAPIError, "canceling statement due to lock timeout", "55P03"))
+    assert is_unavailable(TimeoutError())  # asyncpg's command_timeout
+    assert not is_unavailable(_wrapped(OperationalError, "no such table: voice_call"))
     assert not is_unavailable(ValueError("a bug"))
 
 

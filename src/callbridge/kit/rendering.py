@@ -42,6 +42,6 @@ def response_for(method: str, path: str, exc: Exception) -> JSONResponse:
     """The response the app's exception handlers give for ``exc``."""
     if isinstance(exc, CallbridgeError):
         return render(exc)
-    if isinstance(exc, DBAPIError | ConnectionError):
+    if isinstance(exc, DBAPIError | ConnectionError | TimeoutError):
         return database_error(method, path, exc)
     return unexpected(method, path, exc)

@@ -55,8 +55,11 @@ class _RunNow:
 class InlineConnection:
     """What SQLAlchemy's aiosqlite adapter needs of an ``aiosqlite.Connection``, statements run inline."""
 
-    def __init__(self, connection: sqlite3.Connection, checkpointer: Checkpointer | None) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, checkpointer: Checkpointer | None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
         self._conn = connection
+        self._busy_timeout_ms = busy_timeout_ms
         self._connection: sqlite3.Connection | None = connection
         self._tx = _RunNow()
         self._checkpointer = checkpointer
@@ -72,7 +75,7 @@ class InlineConnection:
         except sqlite3.OperationalError as error:
             if not _is_busy(error):
                 raise
-        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         try:
             return await asyncio.get_running_loop().run_in_executor(None, function, *args)
         finally:
@@ -189,12 +192,15 @@ class Checkpointer:
             connection.close()
 
 
-def inline_creator(path: str, checkpointer: Checkpointer) -> Callable[[], Any]:
-    """An ``async_creator`` for ``create_async_engine``: connections to the SQLite file at ``path``."""
+def inline_creator(
+    path: str, checkpointer: Checkpointer, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Callable[[], Any]:
+    """An ``async_creator`` for ``create_async_engine``: connections to the SQLite file at ``path``, waiting up
+    to ``busy_timeout_ms`` for another process's lock."""
 
     async def connect() -> InlineConnection:
         connection = sqlite3.connect(path, timeout=0, check_same_thread=False, isolation_level=None)
         connection.execute("PRAGMA wal_autocheckpoint=0")
-        return InlineConnection(connection, checkpointer)
+        return InlineConnection(connection, checkpointer, busy_timeout_ms)
 
     return connect

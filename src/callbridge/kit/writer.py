@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.errors import InvalidRequest, ServiceUnavailable
 from callbridge.events.broker import Broker
 from callbridge.events.schemas import AnyEvent
-from callbridge.kit.db import Database
+from callbridge.kit.db import Database, DatabaseUnavailable, is_unavailable
 
 log = structlog.get_logger()
 
@@ -163,6 +163,13 @@ class BatchWriter(Generic[JobT, ResultT]):
         self._queued_weight -= weight
         return batch
 
+    def _drain(self) -> list[_Pending[JobT, ResultT]]:
+        """Every queued job, taken off the queue."""
+        queued = list(self._queue)
+        self._queue.clear()
+        self._queued_weight = 0
+        return queued
+
     async def _run(self) -> None:
         while True:
             if not self._queue:
@@ -176,7 +183,15 @@ class BatchWriter(Generic[JobT, ResultT]):
             try:
                 await self._write(batch)
             except Exception as exc:
-                if len(batch) > 1:
+                if is_unavailable(exc):
+                    # The database is away or hung: retrying each job alone would wait the timeout once per job,
+                    # and the jobs queued meanwhile would wait it once more. None of them is stored: all get 503.
+                    log.warning(
+                        "batch not written: the database is unavailable", writer=self._name, error=describe_error(exc)
+                    )
+                    for item in [*batch, *self._drain()]:
+                        _unavailable(item, exc)
+                elif len(batch) > 1:
                     log.warning("batch failed; retrying it per tenant", writer=self._name, error=describe_error(exc))
                     await self._isolate(batch)
                 else:  # one job alone failed: it alone gets the error
@@ -264,6 +279,14 @@ def is_data_error(exc: BaseException) -> bool:
     if isinstance(exc, StatementError):
         exc = exc.orig if exc.orig is not None else exc
     return isinstance(exc, ValueError | OverflowError)
+
+
+def _unavailable(item: _Pending[JobT, ResultT], exc: BaseException) -> None:
+    """Nothing of the batch was committed: 503 with Retry-After, and the client retries."""
+    if not item.future.done():
+        failure = DatabaseUnavailable(exc.message) if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable()
+        failure.__cause__ = exc
+        item.future.set_exception(failure)
 
 
 def _fail(item: _Pending[JobT, ResultT], exc: BaseException) -> None:

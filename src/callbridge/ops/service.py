@@ -62,16 +62,30 @@ async def ping_broker(broker: Broker) -> None:
     await broker.ping()
 
 
+_abandoned: set[asyncio.Task[None]] = set()
+
+
 async def _check(name: str, probe: Callable[[], Awaitable[None]], within: float) -> Check:
+    """The probe's answer within ``within`` seconds, always: it runs as a task of its own that is cancelled and
+    left to finish in the background when late (a hung driver's clean-up may wait on the hung server again)."""
     start = perf_counter()
-    try:
-        async with asyncio.timeout(within):
-            await probe()
-    except TimeoutError:
+    task = asyncio.ensure_future(probe())
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if not done:
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_forget)
         return Check(name, False, perf_counter() - start, f"no answer within {within:g} s")
-    except Exception as exc:  # any failure to answer is "down"; the message says which
-        return Check(name, False, perf_counter() - start, f"{type(exc).__name__}: {exc}"[:300])
+    error = task.exception()
+    if error is not None:  # any failure to answer is "down"; the message says which
+        return Check(name, False, perf_counter() - start, f"{type(error).__name__}: {error}"[:300])
     return Check(name, True, perf_counter() - start)
+
+
+def _forget(task: asyncio.Task[None]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a late failure is expected, not "never retrieved"
 
 
 async def readiness(state: AppState) -> Readiness:
