@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +14,8 @@ from callbridge.auth.certificates import KeyPair
 from callbridge.check.transcripts import multi_status_problems
 from callbridge.kit import ids
 from tests.check.test_check import by_name, run_check
-from tests.client.live import CLI, LiveServer, config_yaml, free_port, wait_until_listening
+from tests.client.live import LiveServer, config_yaml
+from tests.served import serve_contact_centre
 
 # The body of Salesforce's own Contact Lens processor tests (telephonyIntegrationApi.test.js).
 SALESFORCE_207 = {
@@ -97,24 +96,8 @@ def test_contact_lens_check_is_skipped_below_its_size(server: LiveServer) -> Non
 def salesforce_profile_server(tmp_path_factory: pytest.TempPathFactory, key_pair: KeyPair) -> Iterator[str]:
     """`callbridge serve` with CALLBRIDGE_LIMITS=salesforce (the contact centre of tests.client.live); its URL."""
     directory = tmp_path_factory.mktemp("salesforce-profile")
-    env = {
-        **os.environ,
-        "CALLBRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'callbridge.db'}",
-        "CALLBRIDGE_LIMITS": "salesforce",
-    }
-    (directory / "cert.pem").write_text(key_pair.certificate_pem)
-    (directory / "cc.yaml").write_text(config_yaml())
-    for args in (["migrate"], ["apply", "-f", str(directory / "cc.yaml")]):
-        subprocess.run([CLI, *args], env=env, capture_output=True, check=True, timeout=120)
-    port = free_port()
-    with (directory / "server.log").open("wb") as log:
-        process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_listening(port, process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with serve_contact_centre(directory, key_pair, config_yaml(), {"CALLBRIDGE_LIMITS": "salesforce"}) as served:
+        yield served.url
 
 
 def test_bulk_checks_pass_against_the_salesforce_profile(salesforce_profile_server: str, server: LiveServer) -> None:

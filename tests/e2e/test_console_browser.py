@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from callbridge.auth.certificates import KeyPair
 from tests.conftest import PAYLOADS, TokenFactory
-from tests.e2e.test_serve_process import CLI, free_port, run, wait_until_listening
 from tests.routing.conftest import ALICE, ALICE_ID, BASIC_ARN, BRUNO, CONFIG, PASSWORD, SAM
+from tests.served import serve_contact_centre
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -52,26 +51,10 @@ expect.set_options(timeout=20_000)
 def base_url(tmp_path_factory: pytest.TempPathFactory, key_pair: KeyPair) -> Iterator[str]:
     """`migrate`, `apply` (queues, agents with passwords, a supervisor) and `serve`, as separate processes; the
     tests of this module share the server (each has its own browser context, so its own session)."""
-    directory = tmp_path_factory.mktemp("console-browser")
-    port = free_port()
-    env = {
-        **os.environ,
-        "CALLBRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'callbridge.db'}",
-        "COLUMNS": "250",
-    }
-    (directory / "cert.pem").write_text(key_pair.certificate_pem)
-    (directory / "cc.yaml").write_text(CONFIG)
-    run(["migrate"], env)
-    run(["apply", "-f", str(directory / "cc.yaml")], env)
-    log = (directory / "server.log").open("wb")
-    process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+    with serve_contact_centre(
+        tmp_path_factory.mktemp("console-browser"), key_pair, CONFIG, {"COLUMNS": "250"}
+    ) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ photographed at 1440 and 390 px wide (into tmp_path) with the picker checked to 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +12,9 @@ from playwright.sync_api import Page, expect
 
 from callbridge.auth.certificates import KeyPair
 from tests.e2e.test_console_browser import CHROMIUM, OpenPage, Telephony, browser, open_page, payload, sign_in
-from tests.e2e.test_serve_process import CLI, free_port, run, wait_until_listening
 from tests.outbound.conftest import CONFIG, DROPS
 from tests.routing.conftest import ALICE
+from tests.served import serve_contact_centre
 
 __all__ = ["browser", "open_page"]
 
@@ -29,22 +27,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not i
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory, key_pair: KeyPair) -> Iterator[str]:
     """`migrate`, `apply` (the contact centre with voicemail drops) and `serve`, as separate processes."""
-    directory = tmp_path_factory.mktemp("drop-browser")
-    port = free_port()
-    env = {**os.environ, "CALLBRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'callbridge.db'}"}
-    (directory / "cert.pem").write_text(key_pair.certificate_pem)
-    (directory / "cc.yaml").write_text(CONFIG)
-    run(["migrate"], env)
-    run(["apply", "-f", str(directory / "cc.yaml")], env)
-    log = (directory / "server.log").open("wb")
-    process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+    with serve_contact_centre(tmp_path_factory.mktemp("drop-browser"), key_pair, CONFIG) as served:
+        yield served.url
 
 
 def _fits(page: Page, inner: str, outer: str) -> bool:

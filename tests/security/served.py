@@ -3,7 +3,6 @@ timeouts set by environment), its memory read from /proc, and raw-socket helpers
 
 from __future__ import annotations
 
-import os
 import select
 import socket
 import subprocess
@@ -14,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callbridge.auth.certificates import KeyPair
-from tests.e2e.test_serve_process import CLI, free_port, run, wait_until_listening
 from tests.routing.conftest import CONFIG
+from tests.served import serve_contact_centre
 
 MB = 1024 * 1024
 HEADER_TIMEOUT = 1.0
@@ -49,33 +48,15 @@ class Served:
 
 @contextmanager
 def served(directory: Path, key_pair: KeyPair) -> Iterator[Served]:
-    env = {
-        **os.environ,
-        "CALLBRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'callbridge.db'}",
+    settings = {
         "CALLBRIDGE_LOG_LEVEL": "warning",
         "CALLBRIDGE_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
         "CALLBRIDGE_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "CALLBRIDGE_KEEP_ALIVE_TIMEOUT_SECONDS": str(KEEP_ALIVE_TIMEOUT),
         "CALLBRIDGE_WS_MAX_MESSAGE_BYTES": str(WS_MAX_MESSAGE),
     }
-    run(["migrate"], env)
-    (directory / "cert.pem").write_text(key_pair.certificate_pem)
-    (directory / "cc.yaml").write_text(CONFIG)
-    run(["apply", "-f", str(directory / "cc.yaml")], env)
-    port = free_port()
-    log_path = directory / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(port, process)
-        yield Served(process, port, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_contact_centre(directory, key_pair, CONFIG, settings) as process:
+        yield Served(process.process, process.port, process.log)
 
 
 @dataclass
