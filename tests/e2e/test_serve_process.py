@@ -79,7 +79,7 @@ def test_printed_curl_creates_a_call_that_reads_back(
     """The curl `callbridge demo` prints creates a VoiceCall on the served process; a token minted with
     `callbridge token` reads it back over the socket."""
     output = (tmp_path / "demo-output.txt").read_text()
-    curl = output[output.index("curl -sS") :].strip()
+    curl = output[output.index("KEY=") :].strip()
     created = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
     assert created.returncode == 0, created.stderr
     voice_call_id = json.loads(created.stdout)["voiceCallId"]
