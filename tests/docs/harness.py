@@ -61,7 +61,7 @@ def blocks(document: Path) -> list[Block]:
         for inner in lines[index + 2 :]:
             if inner.strip() == closing:
                 break
-            body.append(inner[indent:] if inner[:indent].isspace() else inner.lstrip())
+            body.append(inner[indent:] if not inner[:indent].strip() else inner.lstrip())
         expect = tuple(m["text"] for m in _EXPECT.finditer(marker["options"]))
         found.append(Block(document, index + 2, fence["info"] or "text", "\n".join(body) + "\n", expect))
     return found
