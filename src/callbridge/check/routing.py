@@ -4,16 +4,12 @@ tried, both spellings of route, clearRouting, reroute passing the agent over, an
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from callbridge.check.context import CheckContext
+from callbridge.check.context import CheckContext, offer_declining_others
 from callbridge.check.registry import CheckFailed, CheckSkipped, check, expect, expect_json, expect_response_error
 from callbridge.client import Presence, RouteRequest
-from callbridge.client.console import AsyncConsoleClient
-from callbridge.client.console_schemas import Offer
 
 SUCCESS = {"status": "Success"}
 
@@ -152,7 +148,7 @@ async def reroute_passes_over(ctx: CheckContext) -> str | None:
         call = await ctx.new_call("reroute")
         await ctx.client.route_voice_call(call.vendor_call_key, RouteRequest(routing_target=me.user_id))
         try:
-            offer = await _offer_declining_others(agent, call.voice_call_id, wait_seconds=10)
+            offer = await offer_declining_others(agent, call.voice_call_id, wait_seconds=10)
         except TimeoutError as exc:
             raise CheckFailed(f"the call routed to {me.username} was not offered to them within 10 s") from exc
         await agent.accept_offer(offer.id)
@@ -167,17 +163,3 @@ async def reroute_passes_over(ctx: CheckContext) -> str | None:
     expect(me.user_id in psr.passed_over, f"{me.username} is not passed over: passedOver {psr.passed_over}")
     expect(psr.preferred_user_id is None, f"the preferred agent {psr.preferred_user_id} was kept")
     return None
-
-
-async def _offer_declining_others(agent: AsyncConsoleClient, voice_call_id: str, *, wait_seconds: float) -> Offer:
-    """The offer of this call; offers of other calls (a busy server's, or earlier checks' calls still waiting in
-    the agent's queue, as on the demo contact centre) are declined so that they do not take the agent's room."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        for offer in await agent.offers():
-            if offer.voice_call_id == voice_call_id:
-                return offer
-            await agent.decline_offer(offer.id)
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"no offer for {voice_call_id} within {wait_seconds}s")
-        await asyncio.sleep(0.2)
