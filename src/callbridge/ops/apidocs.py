@@ -1,10 +1,10 @@
 """The API's documentation pages, ``/docs`` (Swagger UI) and ``/redoc``, with a Content-Security-Policy.
 
-Both pages work with no internet: their scripts and styles are the ones the fastapi-offline package ships
-(Swagger UI and ReDoc bundles, MIT and Apache-2.0 licensed, their licences beside them in that package), served
-from ``/docs/static/``. The policy therefore allows ``'self'`` only, plus, by hash, the one inline script that
-starts Swagger UI. Styles may be inline (ReDoc's styled-components inject ``<style>`` elements) and ReDoc runs a
-worker from a ``blob:`` URL. Like every HTML page, they may not be framed.
+Both pages work with no internet: their scripts and styles are the bundles the pinned fastapi-offline package
+(MIT) ships, Swagger UI (Apache-2.0) and ReDoc (MIT), served from ``/docs/static/``. The policy therefore
+allows ``'self'`` only, plus, by hash, the one inline script that starts Swagger UI. Styles may be inline
+(ReDoc's styled-components inject ``<style>`` elements) and ReDoc runs a worker from a ``blob:`` URL. Like
+every HTML page, they may not be framed.
 """
 
 from __future__ import annotations
