@@ -82,6 +82,14 @@ async def test_the_docs_assets_are_served_from_the_package(client: httpx2.AsyncC
     assert len(response.content) > 1000
 
 
+async def test_redoc_bundle_reaches_for_no_outside_logo(client: httpx2.AsyncClient) -> None:
+    """ReDoc's bundle is served with Redocly's CDN logo pointed at the local favicon."""
+    response = await client.get("/docs/static/redoc.standalone.js")
+    assert response.status_code == 200
+    assert "cdn.redoc.ly" not in response.text
+    assert "/docs/static/favicon.png" in response.text
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
 def test_the_console_works_in_chromium_under_its_policy(open_page: OpenPage) -> None:
     """Sign in, change presence, sign out in a real browser: no CSP violation, no request refused as cross-site,
