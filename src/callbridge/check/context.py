@@ -142,8 +142,12 @@ class CheckContext:
     async def agent(self) -> AsyncIterator[AsyncConsoleClient]:
         """A signed-in agent on the console API, Available; Offline and signed out afterwards."""
         username, password = self.config.agent_username, self.config.agent_password
-        if not username or not password:
+        if not username:
             raise CheckSkipped("needs an agent: give --agent and --agent-password")
+        if not password:
+            raise CheckSkipped(
+                f"needs {username}'s password: give --agent-password or set CALLBRIDGE_CHECK_AGENT_PASSWORD"
+            )
         console = AsyncConsoleClient(self.config.base_url, retry=NO_RETRY, transport=self.config.transport)
         try:
             await console.sign_in(username, password, org_id=self.config.org_id)
