@@ -39,7 +39,8 @@ test-postgres: $(VENV)/.dev-installed ## Every test again on PostgreSQL and Redi
 
 .PHONY: screenshots
 screenshots: $(VENV)/.dev-installed ## Refresh docs/screenshots/ from the browser tests (Debian's chromium)
-	CALLBRIDGE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/e2e/test_console_browser.py -q
+	CALLBRIDGE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q \
+		tests/e2e/test_console_browser.py tests/e2e/test_getting_started_browser.py
 
 .PHONY: lint
 lint: $(VENV)/.dev-installed ## ruff and mypy

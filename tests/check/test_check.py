@@ -65,6 +65,23 @@ def test_checks_needing_options_are_skipped_without_them(server: LiveServer) -> 
     assert "0 failed" in result.output
 
 
+def test_an_agent_without_a_password_is_skipped_naming_the_password(server: LiveServer) -> None:
+    """--agent without --agent-password (or its variable) skips the agent's checks saying the password is missing."""
+    app = typer_app(check_command)
+    args = ["check", server.url, "--org", ORG_ID, "--call-center", CALL_CENTER, "--key", str(server.key_path)]
+    agent = next(iter(AGENTS))
+    result = runner.invoke(
+        app,
+        [*args, "--agent", agent, "--only", "transcript.on_hold_dropped", "--json"],
+        env={"CALLBRIDGE_CHECK_AGENT_PASSWORD": None},
+    )
+    (skipped,) = [r for r in json.loads(result.output)["results"] if r["name"] == "transcript.on_hold_dropped"]
+    assert skipped["status"] == "skip"
+    assert (
+        skipped["reason"] == f"needs {agent}'s password: give --agent-password or set CALLBRIDGE_CHECK_AGENT_PASSWORD"
+    )
+
+
 def test_refused_token_fails_the_gate_and_skips_the_rest(server: LiveServer, other_key: Path) -> None:
     """A key the call center does not trust fails auth.lambda_token with the server's code; the rest is
     skipped rather than failed one by one."""

@@ -79,7 +79,7 @@ def test_printed_curl_creates_a_call_that_reads_back(
     """The curl `callbridge demo` prints creates a VoiceCall on the served process; a token minted with
     `callbridge token` reads it back over the socket."""
     output = (tmp_path / "demo-output.txt").read_text()
-    curl = output[output.index("curl -sS") :].strip()
+    curl = output[output.index("KEY=") :].strip()
     created = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
     assert created.returncode == 0, created.stderr
     voice_call_id = json.loads(created.stdout)["voiceCallId"]
@@ -103,6 +103,17 @@ def test_printed_curl_creates_a_call_that_reads_back(
     )
     assert response.status_code == 200
     assert response.json()["telephonyProviderName"] == "demo"
+
+
+def test_printed_curl_makes_a_new_call_each_time_it_is_pasted(server: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    """The shell makes the curl's vendorCallKey: pasting it twice creates two calls, never a repeat of one."""
+    output = (tmp_path / "demo-output.txt").read_text()
+    curl = output[output.index("KEY=") :].strip()
+    ids = set()
+    for _ in range(2):
+        created = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+        ids.add(json.loads(created.stdout)["voiceCallId"])
+    assert len(ids) == 2
 
 
 def test_server_stops_cleanly_on_sigterm(server: subprocess.Popen[bytes], tmp_path: Path) -> None:

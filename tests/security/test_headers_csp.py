@@ -1,5 +1,5 @@
 """Every HTML page carries a Content-Security-Policy and the anti-sniffing, referrer and framing headers: the
-console pages a strict ``default-src 'self'``, the API docs only what their CDN-loaded page needs."""
+console pages a strict ``default-src 'self'``, the API docs the same plus their one inline script's hash."""
 
 from __future__ import annotations
 
@@ -51,27 +51,43 @@ async def test_console_pages_allow_only_their_own_origin(client: httpx2.AsyncCli
     assert policy["object-src"] == ["'none'"]
 
 
-async def test_the_swagger_page_allows_its_cdn_and_its_own_inline_script_only(client: httpx2.AsyncClient) -> None:
-    """/docs: scripts from jsDelivr and the page's one inline init script by its hash; no 'unsafe-inline' script."""
+async def test_the_swagger_page_allows_only_itself_and_its_own_inline_script(client: httpx2.AsyncClient) -> None:
+    """/docs: scripts from its own origin and the page's one inline init script by its hash; nothing else."""
     response = await client.get("/docs")
     policy = directives(response)
     (inline,) = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
     digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
     assert policy["default-src"] == ["'self'"]
-    assert set(policy["script-src"]) == {"'self'", "https://cdn.jsdelivr.net", f"'sha256-{digest}'"}
+    assert set(policy["script-src"]) == {"'self'", f"'sha256-{digest}'"}
     assert policy["connect-src"] == ["'self'"]
-    for src in re.findall(r'<script src="([^"]+)"', response.text):
-        assert src.startswith("https://cdn.jsdelivr.net/")
+    for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', response.text):
+        assert src.startswith("/docs/static/"), src
 
 
-async def test_the_redoc_page_may_load_its_bundle_fonts_and_worker(client: httpx2.AsyncClient) -> None:
-    """/redoc: its bundle from jsDelivr, Google Fonts' stylesheet and fonts, and its blob: worker."""
-    policy = directives(await client.get("/redoc"))
-    assert "https://cdn.jsdelivr.net" in policy["script-src"]
+async def test_the_redoc_page_loads_nothing_from_elsewhere(client: httpx2.AsyncClient) -> None:
+    """/redoc: no outside host in any directive; its bundle from its own origin and its blob: worker."""
+    response = await client.get("/redoc")
+    policy = directives(response)
     assert "'unsafe-inline'" not in policy["script-src"]
-    assert "https://fonts.googleapis.com" in policy["style-src"]
-    assert "https://fonts.gstatic.com" in policy["font-src"]
     assert "blob:" in policy["worker-src"]
+    assert not [value for values in policy.values() for value in values if value.startswith("http")]
+    assert re.findall(r'<script src="([^"]+)"', response.text) == ["/docs/static/redoc.standalone.js"]
+
+
+@pytest.mark.parametrize("asset", ["swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"])
+async def test_the_docs_assets_are_served_from_the_package(client: httpx2.AsyncClient, asset: str) -> None:
+    """Swagger UI's and ReDoc's files are served by Callbridge itself (the fastapi-offline package ships them)."""
+    response = await client.get(f"/docs/static/{asset}")
+    assert response.status_code == 200
+    assert len(response.content) > 1000
+
+
+async def test_redoc_bundle_reaches_for_no_outside_logo(client: httpx2.AsyncClient) -> None:
+    """ReDoc's bundle is served with Redocly's CDN logo pointed at the local favicon."""
+    response = await client.get("/docs/static/redoc.standalone.js")
+    assert response.status_code == 200
+    assert "cdn.redoc.ly" not in response.text
+    assert "/docs/static/favicon.png" in response.text
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")

@@ -3,7 +3,9 @@ see the server's first answer), fresh vendorCallKeys, and whether the server has
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from callbridge.client import (
     TokenSigner,
     VoiceCallCreate,
 )
+from callbridge.client.console_schemas import Offer
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,12 @@ class CheckContext:
     async def agent(self) -> AsyncIterator[AsyncConsoleClient]:
         """A signed-in agent on the console API, Available; Offline and signed out afterwards."""
         username, password = self.config.agent_username, self.config.agent_password
-        if not username or not password:
+        if not username:
             raise CheckSkipped("needs an agent: give --agent and --agent-password")
+        if not password:
+            raise CheckSkipped(
+                f"needs {username}'s password: give --agent-password or set CALLBRIDGE_CHECK_AGENT_PASSWORD"
+            )
         console = AsyncConsoleClient(self.config.base_url, retry=NO_RETRY, transport=self.config.transport)
         try:
             await console.sign_in(username, password, org_id=self.config.org_id)
@@ -151,3 +158,17 @@ class CheckContext:
                     await console.set_presence(Presence.OFFLINE)
                     await console.sign_out()
             await console.aclose()
+
+
+async def offer_declining_others(agent: AsyncConsoleClient, voice_call_id: str, *, wait_seconds: float) -> Offer:
+    """The offer of this call; offers of other calls (a busy server's, or earlier checks' calls still waiting in
+    the agent's queue, as on the demo contact centre) are declined so that they do not take the agent's room."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for offer in await agent.offers():
+            if offer.voice_call_id == voice_call_id:
+                return offer
+            await agent.decline_offer(offer.id)
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no offer for {voice_call_id} within {wait_seconds}s")
+        await asyncio.sleep(0.2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from callbridge.check.context import CheckContext
+from callbridge.check.context import CheckContext, offer_declining_others
 from callbridge.check.registry import CheckFailed, CheckSkipped, check, expect, expect_json, expect_response_error
 from callbridge.client import Presence, RouteRequest
 
@@ -148,7 +148,7 @@ async def reroute_passes_over(ctx: CheckContext) -> str | None:
         call = await ctx.new_call("reroute")
         await ctx.client.route_voice_call(call.vendor_call_key, RouteRequest(routing_target=me.user_id))
         try:
-            offer = await agent.wait_for_offer(voice_call_id=call.voice_call_id, wait_seconds=10)
+            offer = await offer_declining_others(agent, call.voice_call_id, wait_seconds=10)
         except TimeoutError as exc:
             raise CheckFailed(f"the call routed to {me.username} was not offered to them within 10 s") from exc
         await agent.accept_offer(offer.id)

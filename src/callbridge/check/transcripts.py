@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2
 
-from callbridge.check.context import Call, CheckContext
+from callbridge.check.context import Call, CheckContext, offer_declining_others
 from callbridge.check.registry import CheckFailed, CheckSkipped, check, expect, expect_json, expect_response_error
 from callbridge.check.voice_calls import unknown_voice_call_id
 from callbridge.client import (
@@ -234,7 +234,7 @@ async def take_call(ctx: CheckContext, agent: AsyncConsoleClient, label: str) ->
     call = await ctx.new_call(label)
     await ctx.client.route_voice_call(call.vendor_call_key, RouteRequest(routing_target=session_agent.user_id))
     try:
-        offer = await agent.wait_for_offer(voice_call_id=call.voice_call_id, wait_seconds=10)
+        offer = await offer_declining_others(agent, call.voice_call_id, wait_seconds=10)
     except TimeoutError as exc:
         busy = len(await agent.offers()) + len(await agent.work())
         raise CheckFailed(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from callbridge.cli import agent, certs, check, config, demo, flow, keys, server, simulate, tokens
+from callbridge.cli import agent, certs, check, config, demo, flow, help, keys, server, simulate, tokens
+
+help.install()
 
 app = typer.Typer(
     name="callbridge",

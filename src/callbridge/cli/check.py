@@ -13,6 +13,8 @@ from rich.table import Table
 
 from callbridge.check import CheckConfig, CheckResult, Status, run_checks
 from callbridge.client import load_private_key
+from callbridge.demo import AGENT_PASSWORD
+from callbridge.simulator.site import DEMO_CONFIG, DEMO_PRIVATE_KEY, Site, SiteError, load_site
 
 _STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.SKIP: "yellow"}
 
@@ -22,14 +24,30 @@ def check(
         str,
         typer.Argument(help="The server: its root (http://127.0.0.1:8080) or API base (…/telephony/v1)."),
     ],
-    org: Annotated[str, typer.Option("--org", help="Org id (15 or 18 characters): the tokens' iss.")],
+    org: Annotated[
+        str | None, typer.Option("--org", help="Org id (15 or 18 characters): the tokens' iss. Default: the file's.")
+    ] = None,
     call_center: Annotated[
-        str, typer.Option("--call-center", help="Call center API name: the tokens' sub and callCenterApiName.")
-    ],
+        str | None,
+        typer.Option("--call-center", help="Call center API name: the tokens' sub. Default: the file's first."),
+    ] = None,
     key: Annotated[
-        Path,
-        typer.Option("--key", help="PEM file of the call center's RSA private key.", exists=True, dir_okay=False),
-    ],
+        Path | None,
+        typer.Option(
+            "--key",
+            help=f"PEM file of the call center's RSA private key. Default: {DEMO_PRIVATE_KEY} with the demo file.",
+            dir_okay=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help=f"A contact-centre file giving the defaults of --org, --call-center, --queue, --dialed-number and "
+            f"--agent. Default: {DEMO_CONFIG} (written by `callbridge demo`) when --org or --call-center is missing.",
+            dir_okay=False,
+        ),
+    ] = None,
     audience: Annotated[
         str | None, typer.Option("--audience", help="An aud claim for every token (the Lambdas send none).")
     ] = None,
@@ -81,16 +99,33 @@ def check(
     legs, transcripts single and bulk, auth refusals, real clients' quirks, routing, conversation events)
     and prints a pass/fail table with the reason for each failure. Every call it creates has a
     vendorCallKey starting 'cbcheck-'. Exit status: 0 when nothing failed, 1 otherwise.
+
+    After `make run`, `callbridge check http://127.0.0.1:8080` needs no options: the org, call center, key,
+    a queue, a dialed number and an agent (with the demo password) come from the demo's files in var/demo.
     """
-    pem = key.read_bytes()
+    site = _site(config, org, call_center)
+    demo = site is not None and (config is None or config.resolve() == DEMO_CONFIG.resolve())
+    if site is not None:
+        queue = queue or next((q.api_name for q in site.queues), None)
+        dialed_number = dialed_number or next(iter(site.dialed_numbers), None)
+        if agent is None and demo and site.agents:
+            agent, agent_password = site.agents[0], agent_password or AGENT_PASSWORD
+    key = key or (DEMO_PRIVATE_KEY if demo else None)
+    if key is None:
+        raise typer.BadParameter("give the call center's private key.", param_hint="--key")
+    try:
+        pem = key.read_bytes()
+    except OSError as exc:
+        hint = " (run `callbridge demo` or `make run` first)" if key == DEMO_PRIVATE_KEY else ""
+        raise typer.BadParameter(f"cannot read {key}: {exc.strerror}{hint}.", param_hint="--key") from exc
     try:
         load_private_key(pem)
     except ValueError as exc:
         raise typer.BadParameter(f"{key}: {exc}.", param_hint="--key") from exc
-    config = CheckConfig(
+    settings = CheckConfig(
         base_url=url,
-        org_id=org,
-        call_center_api_name=call_center,
+        org_id=org or site.org_id if site else org or "",
+        call_center_api_name=call_center or site.call_center if site else call_center or "",
         private_key_pem=pem,
         audience=audience,
         queue=queue,
@@ -104,7 +139,7 @@ def check(
     )
     console = _console()
     try:
-        results = asyncio.run(run_checks(config, only=only or ()))
+        results = asyncio.run(run_checks(settings, only=only or ()))
     except ValueError as exc:  # an unusable URL
         raise typer.BadParameter(str(exc), param_hint="URL") from exc
     if as_json:
@@ -112,6 +147,19 @@ def check(
     else:
         render(console, url, results)
     raise typer.Exit(1 if any(result.status is Status.FAIL for result in results) else 0)
+
+
+def _site(config: Path | None, org: str | None, call_center: str | None) -> Site | None:
+    """The contact centre whose values fill in the options not given: the file given with --config, else the
+    demo's when --org or --call-center is missing; None when both are given and no file is."""
+    if config is None and org is not None and call_center is not None:
+        return None
+    path = config or DEMO_CONFIG
+    try:
+        return load_site(path, org_id=org, call_center=call_center)
+    except SiteError as exc:
+        hint = "" if config else "; run `callbridge demo` (or `make run`) first, or give --org, --call-center and --key"
+        raise typer.BadParameter(f"{exc}{hint}.", param_hint="--config" if config else "--org") from exc
 
 
 def report(url: str, results: list[CheckResult]) -> dict[str, object]:

@@ -6,8 +6,6 @@ import asyncio
 import json
 import shlex
 import shutil
-import uuid
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from callbridge.config import get_settings
 from callbridge.contact_center.service import apply_file
 from callbridge.demo import AGENT_PASSWORD
 from callbridge.kit.db import Database
-from callbridge.kit.times import isoformat_z
 
 console = Console()
 
@@ -67,7 +64,10 @@ def demo(
             title="Callbridge demo contact centre",
         )
     )
-    console.print("Create a call (the token is valid for an hour; mint another with [bold]callbridge token[/bold]):")
+    console.print(
+        "Create a call (each paste is a new call, its vendorCallKey in $KEY; the token is valid for an hour, "
+        "mint another with [bold]callbridge token[/bold]):"
+    )
     console.print(create_call_curl(base_url, token, call_center), soft_wrap=True, highlight=False, markup=False)
 
 
@@ -99,24 +99,26 @@ def _people(config_path: Path) -> list[str]:
 
 
 def create_call_curl(base_url: str, token: str, call_center: str) -> str:
-    """A curl that creates an inbound call the way the Amazon Connect Lambda does."""
+    """A curl that creates an inbound call the way the Amazon Connect Lambda does. The shell makes its
+    vendorCallKey (kept in ``$KEY``) and startTime when it is pasted, so each paste is a new call, started now."""
     body = {
         "callCenterApiName": call_center,
-        "vendorCallKey": str(uuid.uuid4()),
+        "vendorCallKey": "@KEY@",
         "to": "+14155550100",
         "from": "+14155550123",
         "initiationMethod": "Inbound",
-        "startTime": isoformat_z(datetime.now(UTC)),
+        "startTime": "@NOW@",
         "callAttributes": json.dumps({"Department__c": "Support"}),
         "participants": [{"participantKey": "+14155550123", "type": "END_USER"}],
     }
+    data = json.dumps(body).replace("@KEY@", """'"$KEY"'""").replace("@NOW@", """'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'""")
     return " \\\n  ".join(
         [
-            f"curl -sS -X POST {base_url.rstrip('/')}/telephony/v1/voiceCalls",
+            f"KEY=demo-$(date +%s)-$RANDOM; curl -sS -X POST {base_url.rstrip('/')}/telephony/v1/voiceCalls",
             f"-H {shlex.quote('Authorization: Bearer ' + token)}",
             "-H 'Content-Type: application/json'",
             "-H 'Telephony-Provider-Name: demo'",
-            f"-d {shlex.quote(json.dumps(body))}",
+            f"-d '{data}'",
         ]
     )
 

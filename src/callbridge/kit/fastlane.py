@@ -46,6 +46,7 @@ class HotRequest:
 class HotResponse:
     status_code: int
     body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # besides content-length and content-type
 
     @classmethod
     def json(cls, content: Any, status_code: int = 200) -> HotResponse:
@@ -120,6 +121,7 @@ class FastLane:
                 "headers": [
                     (b"content-length", str(len(response.body)).encode("latin-1")),
                     (b"content-type", b"application/json"),
+                    *response.headers,
                 ],
             }
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from callbridge.auth.context import CallCenterContext
@@ -27,6 +27,7 @@ from callbridge.transcripts.schemas import (
     TranscriptPage,
     TranscriptsAccepted,
 )
+from callbridge.voice_calls import warnings
 
 router = APIRouter(tags=["Transcripts"])
 route = slash_twins(router)
@@ -78,18 +79,20 @@ def multi_status(outcomes: list[EntryOutcome]) -> dict[str, Any]:
     methods=["POST"],
     summary="Create a transcript",
     response_model=TranscriptsAccepted,
-    responses=_WRITE_ERRORS,
+    responses={200: {"headers": warnings.HEADER_OPENAPI}, **_WRITE_ERRORS},
     openapi_extra=request_body_openapi(TranscriptMessage),
 )
 async def create_transcript(
-    request: Request, vendorCallKey: str, auth: DeferredAuthorization = Depends(authorize_later)
+    request: Request, response: Response, vendorCallKey: str, auth: DeferredAuthorization = Depends(authorize_later)
 ) -> TranscriptsAccepted:
     """One message for the call whose **first** leg has this vendorCallKey (a VoiceCall id is refused with
-    VENDOR_CALL_KEY_REQUIRED). Answers once the message is committed (or recorded as dropped)."""
+    VENDOR_CALL_KEY_REQUIRED). Answers once the message is committed (or recorded as dropped). A startTime or
+    endTime far in the future is accepted with a ``Callbridge-Warning`` header, noted in the timeline."""
     state = app_state(request)
     async with spent_if_refused(auth):
         data = decode(await read_body(request, state.settings.max_body_bytes), request.headers.get("content-type"))
-    await service.create_transcript(state, auth, actor_of(request), vendorCallKey, data)
+    warned = await service.create_transcript(state, auth, actor_of(request), vendorCallKey, data)
+    warnings.add_to(response, warned)
     return TranscriptsAccepted()
 
 
@@ -136,7 +139,10 @@ async def _create_transcripts_hot(request: HotRequest) -> HotResponse:
 async def _create_transcript_hot(request: HotRequest) -> HotResponse:
     auth = await authorize_later_hot(request)
     key = request.params["vendorCallKey"]
-    await service.create_transcript(request.state, auth, hot_actor(request), key, request.data)
+    warned = await service.create_transcript(request.state, auth, hot_actor(request), key, request.data)
+    if warned:
+        headers = tuple((warnings.HEADER.lower().encode(), w.encode("latin-1", "replace")) for w in warned)
+        return HotResponse(_ACCEPTED.status_code, _ACCEPTED.body, headers)
     return _ACCEPTED
 
 

@@ -4,6 +4,8 @@ normalise times, then hand the messages to the writer and wait for their commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -14,6 +16,7 @@ from callbridge.errors import InvalidRequest
 from callbridge.kit import ids
 from callbridge.kit.bodies import describe
 from callbridge.kit.state import AppState
+from callbridge.kit.times import isoformat_z
 from callbridge.kit.uow import Actor
 from callbridge.ops import metrics
 from callbridge.transcripts.errors import BulkLimitExceeded, VendorCallKeyRequired
@@ -34,6 +37,7 @@ from callbridge.transcripts.rules import (
 from callbridge.transcripts.schemas import BulkTranscripts, EntryStatus, TranscriptMessage
 from callbridge.transcripts.writer import submit
 from callbridge.voice_calls.errors import VoiceCallNotFound
+from callbridge.voice_calls.warnings import FUTURE_SLACK
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -142,21 +146,38 @@ def to_utterance(message: TranscriptMessage) -> Utterance:
 
 async def create_transcript(
     state: AppState, auth: DeferredAuthorization, actor: Actor, vendor_call_key: str, data: Any
-) -> None:
+) -> list[str]:
     """One message for one call; 404 when the key names no call of this call center. The token's jti is
-    recorded in the message's transaction, or alone when the request is refused before it."""
+    recorded in the message's transaction, or alone when the request is refused before it. Returns the
+    warnings about suspicious but accepted times (``Callbridge-Warning``), also noted in the timeline."""
     async with spent_if_refused(auth):
         if is_voice_call_id(vendor_call_key):
             raise VendorCallKeyRequired(vendor_call_key)
         message = parse_message(data, state.settings)
     if state.limiter is not None:  # a 429 leaves the token's jti unspent: nothing was processed
         await state.limiter.take_or_refuse(state.limiter.utterances, auth.context.org_id)
-    keyed = KeyedUtterances(vendor_call_key, (to_utterance(message),))
+    utterance = to_utterance(message)
+    warned = future_times(utterance, state.clock.now())
+    if warned:
+        utterance = replace(utterance, notes=(*utterance.notes, *warned))
+    keyed = KeyedUtterances(vendor_call_key, (utterance,))
     job = IngestJob(auth.context.call_center_id, actor, (keyed,), auth.sighting)
     (outcome,) = (await submit(state, job, IngestOutcome)).entries
     auth.recorded()
     if outcome.status is EntryStatus.not_found:
         raise VoiceCallNotFound(vendor_call_key)
+    return warned
+
+
+def future_times(utterance: Utterance, now: datetime) -> list[str]:
+    """A startTime or endTime more than a few minutes ahead of the server's clock: accepted, as Salesforce
+    accepts it, but named (a sender's clock or unit is likely wrong)."""
+    limit_ms = int((now + FUTURE_SLACK).timestamp() * 1000)
+    return [
+        f"{name} {isoformat_z(datetime.fromtimestamp(ms / 1000, UTC))} is in the future"
+        for name, ms in (("startTime", utterance.start_ms), ("endTime", utterance.end_ms))
+        if ms > limit_ms
+    ]
 
 
 async def over_utterance_limit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from callbridge.auth.context import CallCenterContext
 from callbridge.auth.dependencies import authorize, authorize_later, authorize_later_hot
@@ -13,7 +13,7 @@ from callbridge.kit.fastlane import HotRequest, HotResponse, HotRoute
 from callbridge.kit.http import actor_of, header_provider, hot_actor, provider_name, slash_twins
 from callbridge.kit.state import AppState, app_state
 from callbridge.kit.uow import Actor
-from callbridge.voice_calls import creator, read, service, updates
+from callbridge.voice_calls import creator, read, service, updates, warnings
 from callbridge.voice_calls.creator import CreateJob
 from callbridge.voice_calls.schemas import (
     Timeline,
@@ -88,17 +88,20 @@ hot_routes = [HotRoute("POST", "/telephony/v1/voiceCalls", _create_voice_call_ho
     methods=["PATCH"],
     summary="Update a VoiceCall (creates it if it does not exist)",
     response_model=UpdateAccepted,
-    responses=_WRITE_ERRORS,
+    responses={200: {"headers": warnings.HEADER_OPENAPI}, **_WRITE_ERRORS},
     openapi_extra=request_body_openapi(VoiceCallUpdate, required=False),
 )
 async def update_voice_call(
-    request: Request, voiceCallId: str, context: CallCenterContext = Depends(authorize)
+    request: Request, response: Response, voiceCallId: str, context: CallCenterContext = Depends(authorize)
 ) -> UpdateAccepted:
-    """``{voiceCallId}`` is the VoiceCall id or the vendorCallKey. The change is visible to the next read."""
+    """``{voiceCallId}`` is the VoiceCall id or the vendorCallKey. The change is visible to the next read.
+    Suspicious but accepted input (an endTime before the call's start, a time in the future, durations longer
+    than the call) is answered with one ``Callbridge-Warning`` header per warning, also in the timeline."""
     state = app_state(request)
     body = await parse_body(request, VoiceCallUpdate, state.settings.max_body_bytes)
     async with state.unit_of_work(actor_of(request)) as uow:
-        await updates.update_voice_call(uow, context, voiceCallId, body, provider_name(request))
+        warned = await updates.update_voice_call(uow, context, voiceCallId, body, provider_name(request))
+    warnings.add_to(response, warned)
     return UpdateAccepted()
 
 

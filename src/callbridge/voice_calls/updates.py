@@ -12,7 +12,7 @@ from callbridge.kit.times import isoformat_z
 from callbridge.kit.uow import UnitOfWork
 from callbridge.models import VoiceCall, VoiceCallRecording
 from callbridge.routing import hooks as routing_hooks
-from callbridge.voice_calls import repository
+from callbridge.voice_calls import repository, warnings
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
 from callbridge.voice_calls.service import check_call_center, new_conversation
@@ -49,7 +49,8 @@ def _jsonable(value: Any) -> Any:
 
 async def update_voice_call(
     uow: UnitOfWork, context: CallCenterContext, id_or_key: str, body: VoiceCallUpdate, provider: str | None
-) -> None:
+) -> list[str]:
+    """Applies the update; returns the warnings about suspicious but accepted input (also in the timeline)."""
     check_call_center(body.call_center_api_name, context)
     problems: list[str] = []
     call_type = pick(body.initiation_method, UPDATE_INITIATION_METHODS, "initiationMethod", problems)
@@ -108,19 +109,22 @@ async def update_voice_call(
     await routing_hooks.on_call_updated(uow, call, closed=not call.is_active_call, ended=body.end_time is not None)
 
     call.updated_at = uow.clock.now()
+    warned = warnings.of_update(call, body, uow.clock.now())
     uow.record(
         call_center_id=context.call_center_id,
         voice_call_id=call.id,
         conversation_id=call.conversation_id,
         kind="voice_call.updated",
         outcome="created" if created else ("updated" if changes else "unchanged"),
-        reason="; ".join(notes) or None,
+        reason="; ".join([*warned, *notes]) or None,
         data={
             "changes": changes,
+            **({"warnings": warned} if warned else {}),
             "fields": sorted(body.model_dump(by_alias=True, exclude_unset=True)),
             "state": snapshot(call, _change_of(created, was_active, bool(call.is_active_call))),
         },
     )
+    return warned
 
 
 def _change_of(created: bool, was_active: bool, active: bool) -> str:
