@@ -208,7 +208,7 @@ class SubscriptionWorker:
                 if (now - first).total_seconds() >= settings.webhook_retry_window_seconds:
                     done.attempt_rows.append({**row, "outcome": "dead"})
                     done.dead += 1
-                    log.warning("webhook: event dead-lettered", subscription=claim.id, event=outgoing.event_id)
+                    log.warning("webhook: event dead-lettered", subscription=claim.id, event_id=outgoing.event_id)
                     break  # given up on: the cursor passes it
                 done.attempts += 1
                 done.first_failure_at = first
