@@ -55,6 +55,7 @@ from callbridge.voice_calls.creator import start_writer as start_create_writer
 from callbridge.voice_calls.endpoints import hot_routes as voice_call_hot_routes
 from callbridge.voice_calls.endpoints import router as voice_calls_router
 from callbridge.webhooks.dispatcher import Dispatcher
+from callbridge.webhooks.endpoints import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(intelligence_router, prefix="/telephony/v1")
     app.include_router(routing_router, prefix="/telephony/v1")
     app.include_router(console_router)
+    app.include_router(webhooks_router)
     app.include_router(outbound_console_router)
     app.include_router(console_live_router)
     app.include_router(console_pages)

@@ -23,7 +23,7 @@ from callbridge.webhooks.delivery import SubscriptionWorker
 
 log = structlog.get_logger()
 
-METRICS_EVERY = 5.0  # seconds between refreshes of the gauges (one query per subscription)
+METRICS_POLLS = 20  # polls between refreshes of the gauges (one query per subscription): 10 s by default
 _LABELS = ["subscription", "url"]
 DELIVERED = Gauge(
     "callbridge_webhook_delivered", "Events delivered (2xx), per subscription.", _LABELS, multiprocess_mode="livemax"
@@ -84,7 +84,7 @@ class Dispatcher:
         while True:
             try:
                 await self._reconcile()
-                if loop.time() - refreshed >= METRICS_EVERY:
+                if loop.time() - refreshed >= self.settings.webhook_poll_seconds * METRICS_POLLS:
                     await self.refresh_metrics()
                     refreshed = loop.time()
             except asyncio.CancelledError:
