@@ -24,6 +24,7 @@ from tests.webhooks.conftest import SECRET, SECRET_ENV, Receiver, Subscribe, mak
 
 Auth = Callable[..., dict[str, str]]
 runner = CliRunner()
+CALLBRIDGE = [sys.executable, "-c", "from callbridge.cli import main; main()"]
 
 
 @pytest.fixture
@@ -110,8 +111,7 @@ def test_listen_verifies_and_prints_each_event(tmp_path: Path) -> None:
     port = _free_port()
     log = (tmp_path / "listen.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-c", "from callbridge.cli import main; main()", "webhooks", "listen", "--port", str(port)]
-        + ["--secret", SECRET],
+        [*CALLBRIDGE, "webhooks", "listen", "--port", str(port), "--secret", SECRET],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -39,8 +39,8 @@ async def test_a_bad_url_is_refused(database_url: str, tmp_path: Path) -> None:
 
 async def test_a_missing_secret_env_is_refused(database_url: str, tmp_path: Path) -> None:
     """A webhook without secret_env names what it needs."""
-    text = (
-        f"orgs:\n  - id: {ORG_ID}\n    webhooks:\n      - url: https://crm.example.com/hooks\n        events: ['*']\n"
+    text = webhook_yaml({"url": "https://crm.example.com/hooks"}).replace(
+        "        secret_env: TEST_WEBHOOK_SECRET\n", ""
     )
     ((_, reason),) = await refusals(database_url, tmp_path, text)
     assert "a webhook needs secret_env" in reason
