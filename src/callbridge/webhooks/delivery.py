@@ -10,6 +10,7 @@ slow receiver delays only its own events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from dataclasses import dataclass
@@ -105,30 +106,36 @@ class SubscriptionWorker:
         self.database = database
         self.settings = settings
         self.clock = clock
+        self.stopping = asyncio.Event()  # set: settle what was delivered and end (a graceful stop)
+
+    async def pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.stopping.wait()
 
     async def run(self) -> None:
         settings = self.settings
         timeout = httpx2.Timeout(settings.webhook_timeout_seconds)
         async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            while True:
+            while not self.stopping.is_set():
                 claim = await store.claim(
                     self.database, self.id, self.owner, self.clock.now(), settings.webhook_lease_seconds
                 )
                 if claim is None:
-                    await asyncio.sleep(min(settings.webhook_poll_seconds * 4, settings.webhook_lease_seconds / 2))
+                    await self.pause(min(settings.webhook_poll_seconds * 4, settings.webhook_lease_seconds / 2))
                     continue
                 if claim.next_attempt_at is not None:
                     wait = (claim.next_attempt_at - self.clock.now()).total_seconds()
                     if wait > 0:
-                        await asyncio.sleep(min(wait, settings.webhook_lease_seconds / 3))
+                        await self.pause(min(wait, settings.webhook_lease_seconds / 3))
                         continue
                 async with self.database.read_session() as session:
                     page = await replay.events_after(session, claim.cursor, call_center_ids=claim.scope, limit=PAGE)
                 if not page:
-                    await asyncio.sleep(settings.webhook_poll_seconds)
+                    await self.pause(settings.webhook_poll_seconds)
                     continue
                 if not await self.deliver(client, claim, page):
-                    await asyncio.sleep(settings.webhook_poll_seconds)
+                    await self.pause(settings.webhook_poll_seconds)
 
     async def outgoing(self, claim: store.Claim, event: AnyEvent) -> list[Outgoing]:
         wanted = "*" in claim.events
@@ -177,6 +184,8 @@ class SubscriptionWorker:
             signer = None
             missing = str(exc)
         for event in page:
+            if self.stopping.is_set():
+                break
             for outgoing in await self.outgoing(claim, event):
                 now = self.clock.now()
                 if signer is None:

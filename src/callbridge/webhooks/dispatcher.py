@@ -65,14 +65,22 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.owner = process_owner()
-        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._workers: dict[int, tuple[SubscriptionWorker, asyncio.Task[None]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="webhooks:dispatch")
 
     async def stop(self) -> None:
-        tasks = [*self._workers.values(), *([self._task] if self._task else [])]
+        """Let each delivery in flight finish and settle (briefly), so that nothing is sent again by whichever
+        process takes over; then end the tasks and give the leases back."""
+        if self._task is not None:
+            await stop_tasks([self._task])
+        for worker, _ in self._workers.values():
+            worker.stopping.set()
+        tasks = [task for _, task in self._workers.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=min(self.settings.webhook_timeout_seconds, 5.0) + 1)
         await stop_tasks(tasks)
         with contextlib.suppress(Exception):
             await store.release(self.database, list(self._workers), self.owner)
@@ -95,7 +103,7 @@ class Dispatcher:
 
     async def _reconcile(self) -> None:
         active = set(await store.active_ids(self.database))
-        for subscription_id, task in list(self._workers.items()):
+        for subscription_id, (_, task) in list(self._workers.items()):
             if subscription_id not in active or task.done():
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     log.warning(
@@ -105,9 +113,8 @@ class Dispatcher:
                 del self._workers[subscription_id]
         for subscription_id in active - self._workers.keys():
             worker = SubscriptionWorker(subscription_id, self.owner, self.database, self.settings, self.clock)
-            self._workers[subscription_id] = asyncio.create_task(
-                _guarded(worker), name=f"webhooks:subscription:{subscription_id}"
-            )
+            task = asyncio.create_task(_guarded(worker), name=f"webhooks:subscription:{subscription_id}")
+            self._workers[subscription_id] = (worker, task)
 
     async def refresh_metrics(self) -> None:
         async with self.database.read_session() as session:
@@ -124,7 +131,7 @@ class Dispatcher:
 
 async def _guarded(worker: SubscriptionWorker) -> None:
     """A worker that fails (the database away mid-delivery) starts again after a pause."""
-    while True:
+    while not worker.stopping.is_set():
         try:
             await worker.run()
         except asyncio.CancelledError:
