@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callbridge.kit.db import Base, BigIntegerPK, UTCDateTime
@@ -49,6 +49,6 @@ class WebhookAttempt(Base):
     webhook_id: Mapped[str] = mapped_column(String(128))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_code: Mapped[int | None]
-    latency_ms: Mapped[float]
+    latency_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(String(1024))
     outcome: Mapped[str] = mapped_column(String(16))
