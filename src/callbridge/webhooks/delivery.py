@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -107,6 +107,8 @@ class SubscriptionWorker:
         self.settings = settings
         self.clock = clock
         self.stopping = asyncio.Event()  # set: settle what was delivered and end (a graceful stop)
+        self.claim: store.Claim | None = None
+        self.renew_at = 0.0
 
     async def pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -118,11 +120,9 @@ class SubscriptionWorker:
         timeout = httpx2.Timeout(settings.webhook_timeout_seconds)
         async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             while not self.stopping.is_set():
-                claim = await store.claim(
-                    self.database, self.id, self.owner, self.clock.now(), settings.webhook_lease_seconds
-                )
+                claim = await self.current_claim()
                 if claim is None:
-                    await self.pause(min(settings.webhook_poll_seconds * 4, settings.webhook_lease_seconds / 2))
+                    await self.pause(min(settings.webhook_poll_seconds * 4, settings.webhook_lease_seconds / 3))
                     continue
                 if claim.next_attempt_at is not None:
                     wait = (claim.next_attempt_at - self.clock.now()).total_seconds()
@@ -136,6 +136,17 @@ class SubscriptionWorker:
                     continue
                 if not await self.deliver(client, claim, page):
                     await self.pause(settings.webhook_poll_seconds)
+
+    async def current_claim(self) -> store.Claim | None:
+        """The lease, taken or renewed (a write) only when a third of it has passed since the last renewal:
+        an idle subscription costs a read per poll, not a write. A replay that moved the cursor meanwhile is
+        seen then, or at the next settlement (which checks the cursor it started from)."""
+        if self.claim is None or time.monotonic() >= self.renew_at:
+            self.claim = await store.claim(
+                self.database, self.id, self.owner, self.clock.now(), self.settings.webhook_lease_seconds
+            )
+            self.renew_at = time.monotonic() + self.settings.webhook_lease_seconds / 3
+        return self.claim
 
     async def outgoing(self, claim: store.Claim, event: AnyEvent) -> list[Outgoing]:
         wanted = "*" in claim.events
@@ -175,7 +186,12 @@ class SubscriptionWorker:
     async def deliver(self, client: httpx2.AsyncClient, claim: store.Claim, page: list[AnyEvent]) -> bool:
         """Deliver the page in order; False when it stopped early (a failure, or the lease was lost)."""
         settings = self.settings
-        done = store.Settlement(cursor=claim.cursor, attempts=claim.attempts, first_failure_at=claim.first_failure_at)
+        done = store.Settlement(
+            from_cursor=claim.cursor,
+            cursor=claim.cursor,
+            attempts=claim.attempts,
+            first_failure_at=claim.first_failure_at,
+        )
         done.attempt_rows = []
         flushed_at = time.monotonic()
         try:
@@ -232,7 +248,7 @@ class SubscriptionWorker:
                 if not await self.settle(done):
                     return False
                 flushed_at = time.monotonic()
-                done = store.Settlement(cursor=done.cursor, attempt_rows=[])
+                done = store.Settlement(from_cursor=done.cursor, cursor=done.cursor, attempt_rows=[])
         return await self.settle(done)
 
     async def settle(self, done: store.Settlement) -> bool:
@@ -240,5 +256,18 @@ class SubscriptionWorker:
             self.database, self.id, self.owner, self.clock.now(), self.settings.webhook_lease_seconds, done
         )
         if not kept:
-            log.warning("webhook: lease lost before settling; another process redelivers", subscription=self.id)
-        return kept
+            log.info("webhook: lease lost or cursor moved (a replay) before settling", subscription=self.id)
+            self.claim = None
+            return False
+        self.renew_at = time.monotonic() + self.settings.webhook_lease_seconds / 3
+        if self.claim is not None:
+            self.claim = replace(
+                self.claim,
+                cursor=done.cursor,
+                attempts=done.attempts,
+                first_failure_at=done.first_failure_at,
+                next_attempt_at=done.next_attempt_at,
+            )
+        if done.disabled_reason is not None:
+            self.claim = None
+        return True

@@ -33,8 +33,10 @@ class Claim:
 
 @dataclass
 class Settlement:
-    """What a lease holder writes after some deliveries (None: unchanged)."""
+    """What a lease holder writes after some deliveries; ``from_cursor`` is the cursor it started from (a replay
+    that moved it meanwhile makes the settlement fail, and the holder starts again from the new cursor)."""
 
+    from_cursor: int
     cursor: int
     attempts: int = 0
     first_failure_at: datetime | None = None
@@ -99,7 +101,8 @@ async def claim(database: Database, subscription_id: int, owner: str, now: datet
 async def settle(
     database: Database, subscription_id: int, owner: str, now: datetime, lease: float, done: Settlement
 ) -> bool:
-    """Write ``done`` and renew the lease, in one commit; False (nothing written) when the lease was lost."""
+    """Write ``done`` and renew the lease, in one commit; False (nothing written) when the lease was lost or the
+    cursor moved."""
     values: dict[str, Any] = {
         "cursor": done.cursor,
         "attempts": done.attempts,
@@ -115,7 +118,11 @@ async def settle(
     async with database.write_session() as session:
         result = await session.execute(
             update(WebhookSubscription)
-            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.lease_owner == owner)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.lease_owner == owner,
+                WebhookSubscription.cursor == done.from_cursor,
+            )
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
