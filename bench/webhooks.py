@@ -1,12 +1,12 @@
-"""Webhook delivery while ingest runs: ``python -m bench.webhooks [--seconds 10] [--concurrency 8]``.
+"""Webhook delivery while ingest runs: ``python -m bench.webhooks [--seconds 10] [--rate 2500]``.
 
 Two runs against a fresh ``callbridge serve`` each (SQLite in a temporary directory): bulk transcripts posted as
-fast as ``--concurrency`` clients can (5 calls x 5 utterances per request, as Contact Lens's processor sends
-them), first with no subscription, then with one subscription for every event type to a local receiver (aiohttp,
-in this process: it verifies nothing, counts and acknowledges). Reports the ingest rate of both (the outbox's
-cost is their difference: the timeline is written either way), the events delivered per second during ingest,
-and how long the backlog took to drain once ingest stopped. Prints one JSON line (``BENCH_JSON {...}``).
-Not part of ``make bench``.
+fast as ``--concurrency`` clients can, or at ``--rate`` utterances per second (5 calls x 5 utterances per
+request, as Contact Lens's processor sends them); first with no subscription, then with one subscription for
+every event type to a local receiver (aiohttp, in this process: it verifies nothing, counts and acknowledges).
+Reports the ingest rate of both (the outbox's cost is their difference: the timeline is written either way),
+the events delivered per second during ingest, and how long the backlog took to drain once ingest stopped.
+Prints one JSON line (``BENCH_JSON {...}``). Not part of ``make bench``.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Counter:
         return web.Response(status=204)
 
 
-async def ingest(url: str, token: str, seconds: float, concurrency: int, calls: int) -> dict[str, Any]:
+async def ingest(url: str, token: str, seconds: float, concurrency: int, calls: int, rate: float) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}", "Telephony-Provider-Name": "amazon-connect"}
     run = uuid.uuid4().hex[:6]
     async with aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=concurrency * 2)) as http:
@@ -92,6 +92,10 @@ async def ingest(url: str, token: str, seconds: float, concurrency: int, calls: 
             while time.perf_counter() - started < seconds:
                 n = sent
                 sent += 1
+                if rate:  # paced: request n is due at n * 25 / rate seconds
+                    delay = started + n * UTTERANCES_PER_REQUEST / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 body = bulk_body(run, n, "w-", calls)
                 async with http.post("/telephony/v1/voiceCalls/messages", json=body, headers=headers) as response:
                     await response.read()
@@ -136,7 +140,7 @@ async def one_run(workdir: Path, subscribe: bool, args: argparse.Namespace) -> d
     token = jwt.encode({"iss": ORG, "sub": CALL_CENTER, "iat": now, "exp": now + 3600}, keys.private_key_pem, "RS256")
     try:
         with Server(env, directory) as server:
-            figures = await ingest(server.url, token, args.seconds, args.concurrency, args.calls)
+            figures = await ingest(server.url, token, args.seconds, args.concurrency, args.calls, args.rate)
             ended = figures.pop("ended_at")
             during = counter.received
             if subscribe:
@@ -176,6 +180,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=0.0, help="utterances per second (0: as fast as possible)")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     args = parser.parse_args()
     print("BENCH_JSON " + json.dumps(asyncio.run(main_async(args))))
