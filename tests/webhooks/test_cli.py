@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
@@ -106,8 +107,6 @@ def _free_port() -> int:
 
 def test_listen_verifies_and_prints_each_event(tmp_path: Path) -> None:
     """listen --secret answers 204 to a signed event and prints it; a bad signature gets 401."""
-    from datetime import UTC, datetime
-
     port = _free_port()
     log = (tmp_path / "listen.log").open("w")
     process = subprocess.Popen(
@@ -142,3 +141,25 @@ def test_listen_verifies_and_prints_each_event(tmp_path: Path) -> None:
     output = (tmp_path / "listen.log").read_text()
     assert "cb_1_7 voice_call.state_changed subject=0LQ1 (verified)" in output
     assert "REFUSED cb_1_7" in output
+
+
+async def test_replay_from_a_time_starts_at_the_first_event_since(
+    cli_database: None,
+    client: httpx2.AsyncClient,
+    auth: Auth,
+    receiver: Receiver,
+    subscribe: Subscribe,
+) -> None:
+    """replay --from <ISO time> delivers again the events that occurred at or after it, none before."""
+    subscription_id = await subscribe(receiver.url, events=["voice_call.state_changed"])
+    await make_call(client, auth(), "replay-time-1")
+    await receiver.wait_for(1)
+    await asyncio.sleep(0.3)
+    moment = datetime.now(UTC).isoformat()
+    await make_call(client, auth(), "replay-time-2")
+    first = list(await receiver.wait_for(2))
+    await asyncio.sleep(0.3)
+    code, output = await asyncio.to_thread(run, "replay", str(subscription_id), "--from", moment)
+    assert code == 0, output
+    again = (await receiver.wait_for(3))[2:]
+    assert [r.headers["webhook-id"] for r in again] == [first[1].headers["webhook-id"]]
