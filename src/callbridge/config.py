@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=600.0, gt=0)
     webhook_retry_window_seconds: float = Field(default=24 * 3600.0, ge=0)
     webhook_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    webhook_max_in_flight: int = Field(default=32, ge=1, le=256)
 
     @field_validator("broker_url")
     @classmethod

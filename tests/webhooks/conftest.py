@@ -54,6 +54,8 @@ class Receiver:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     attempts: list[Received] = field(default_factory=list)
     url: str = ""
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     @property
     def delivered(self) -> list[Received]:
@@ -61,8 +63,13 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         status, headers = self.answers.pop(0) if self.answers else (self.status, self.headers)
         self.attempts.append(Received(time.monotonic(), dict(request.headers), body, status))
         return web.Response(status=status, headers=headers)
@@ -177,6 +184,32 @@ async def event_ids(database_url: str, after: int = 0) -> list[int]:
             return list(await session.scalars(query))
     finally:
         await database.dispose()
+
+
+async def event_ids_by_call(database_url: str, after: int = 0) -> dict[str, list[int]]:
+    """The ids of the events after ``after``, per call, in order."""
+    database = Database(database_url)
+    try:
+        async with database.read_session() as session:
+            query = (
+                select(TimelineEntry.voice_call_id, TimelineEntry.id)
+                .where(TimelineEntry.id > after, TimelineEntry.voice_call_id.is_not(None))
+                .order_by(TimelineEntry.id)
+            )
+            found: dict[str, list[int]] = {}
+            for voice_call_id, event_id in await session.execute(query):
+                found.setdefault(voice_call_id, []).append(event_id)
+            return found
+    finally:
+        await database.dispose()
+
+
+def by_call(received: list[Received]) -> dict[str, list[int]]:
+    """The event ids a receiver got, per call (the envelope's subject), in the order they arrived."""
+    found: dict[str, list[int]] = {}
+    for one in received:
+        found.setdefault(one.envelope["subject"], []).append(one.event_id)
+    return found
 
 
 def create_body(key: str) -> dict[str, Any]:

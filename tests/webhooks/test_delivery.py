@@ -13,7 +13,16 @@ from standardwebhooks.webhooks import Webhook
 from callbridge.kit.db import Database
 from callbridge.models import WebhookAttempt
 from callbridge.webhooks.types import CATALOGUE_TYPES
-from tests.webhooks.conftest import SECRET, Receiver, Subscribe, event_ids, make_call, subscription
+from tests.webhooks.conftest import (
+    SECRET,
+    Receiver,
+    Subscribe,
+    by_call,
+    event_ids,
+    event_ids_by_call,
+    make_call,
+    subscription,
+)
 
 Auth = Callable[..., dict[str, str]]
 EVERY_TIMELINE_TYPE = sorted(CATALOGUE_TYPES)  # not the call records, which share their closing event's id
@@ -38,19 +47,33 @@ async def test_event_arrives_as_a_signed_cloudevent(
 async def test_events_of_each_call_arrive_in_order_under_concurrency(
     client: httpx2.AsyncClient, auth: Auth, receiver: Receiver, subscribe: Subscribe, database_url: str
 ) -> None:
-    """Eight calls updated concurrently: every event arrives once, in id order, so each call's in its order."""
+    """Eight calls updated concurrently: every event arrives once, each call's in their id order."""
     await subscribe(receiver.url, events=EVERY_TIMELINE_TYPE)
     after = (await event_ids(database_url))[-1:] or [0]
     await asyncio.gather(*(make_call(client, auth(), f"order-{n}", updates=4) for n in range(8)))
-    expected = await event_ids(database_url, after[0])
-    delivered = [received.event_id for received in await receiver.wait_for(len(expected))]
-    assert delivered == expected
+    expected = await event_ids_by_call(database_url, after[0])
+    delivered = await receiver.wait_for(sum(map(len, expected.values())))
+    assert by_call(delivered) == expected
+
+
+async def test_two_calls_are_delivered_concurrently_each_in_order(
+    client: httpx2.AsyncClient, auth: Auth, receiver: Receiver, subscribe: Subscribe, database_url: str
+) -> None:
+    """With a receiver taking 0.2 s per request, two calls' events are in flight together, each call's in order."""
+    await subscribe(receiver.url, events=EVERY_TIMELINE_TYPE)
+    after = (await event_ids(database_url))[-1:] or [0]
+    receiver.delay = 0.2
+    await asyncio.gather(*(make_call(client, auth(), f"lanes-{n}", updates=3) for n in range(2)))
+    expected = await event_ids_by_call(database_url, after[0])
+    delivered = await receiver.wait_for(sum(map(len, expected.values())))
+    assert by_call(delivered) == expected
+    assert receiver.most_in_flight >= 2
 
 
 async def test_receiver_down_for_a_while_catches_up_in_order(
     client: httpx2.AsyncClient, auth: Auth, receiver: Receiver, subscribe: Subscribe, database_url: str
 ) -> None:
-    """Events made while the receiver answers 503 all arrive, in order, once it is back."""
+    """Events made while the receiver answers 503 all arrive, once each and in order per call, once it is back."""
     await subscribe(receiver.url, events=EVERY_TIMELINE_TYPE)
     after = (await event_ids(database_url))[-1:] or [0]
     receiver.status = 503
@@ -58,9 +81,9 @@ async def test_receiver_down_for_a_while_catches_up_in_order(
     await asyncio.sleep(0.5)
     assert receiver.attempts and not receiver.delivered
     receiver.status = 200
-    expected = await event_ids(database_url, after[0])
-    delivered = [received.event_id for received in await receiver.wait_for(len(expected))]
-    assert delivered == expected
+    expected = await event_ids_by_call(database_url, after[0])
+    delivered = await receiver.wait_for(sum(map(len, expected.values())))
+    assert by_call(delivered) == expected
 
 
 async def test_gone_disables_the_subscription(

@@ -1,9 +1,11 @@
-"""Delivering a subscription's events: read the timeline after its cursor, POST each wanted event in id order,
-and settle the cursor once the receiver answered 2xx. At-least-once: a process killed after a delivery and
-before its settlement sends that event again (same ``webhook-id``) from wherever the cursor was left.
+"""Delivering a subscription's events: read a page of the timeline after its cursor, POST the wanted events
+concurrently across calls but one at a time per call (a lane per call: order holds per call, not across calls),
+up to ``webhook_max_in_flight`` at once, then settle the cursor just below the lowest event not yet settled.
+At-least-once: a process killed after a delivery and before its settlement, or a lane that ran ahead of a failing
+one when the lease moves, sends those events again (same ``webhook-id``) from wherever the cursor was left.
 
 A failed attempt is retried after an exponential delay with jitter (or the receiver's ``Retry-After``), the
-events behind it waiting so that order holds; after the retry window the event is dead-lettered (recorded,
+round stopping and the events behind it waiting; after the retry window the event is dead-lettered (recorded,
 skipped). A 410 Gone disables the subscription. Each subscription has its own task, client and timeouts, so a
 slow receiver delays only its own events."""
 
@@ -13,13 +15,14 @@ import asyncio
 import contextlib
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx2
+import aiohttp
 import structlog
+from standardwebhooks.webhooks import Webhook
 
 from callbridge.config import Settings
 from callbridge.events import replay
@@ -33,9 +36,10 @@ from callbridge.webhooks.types import CALL_RECORD
 
 log = structlog.get_logger()
 
-PAGE = 200
-FLUSH_EVERY = 0.25  # seconds between settlements while a backlog is being delivered
+PAGE = 500  # events per round: a round's deliveries settle in one commit
 GONE = 410
+ANSWER_READ = 65536  # bytes of a receiver's answer read whole; a longer one is cut (and its connection closed)
+CLIENT_HEADERS = {"User-Agent": "Callbridge-Webhooks"}
 
 
 @dataclass(frozen=True)
@@ -73,17 +77,52 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-async def post(client: httpx2.AsyncClient, url: str, headers: dict[str, str], body: bytes, now: datetime) -> Answer:
+async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str], body: bytes, now: datetime) -> Answer:
     started = time.perf_counter()
     try:
-        response = await client.post(url, content=body, headers=headers)
-    except httpx2.HTTPError as exc:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            if response.content_length is not None and response.content_length <= ANSWER_READ:
+                text = await response.read()  # read whole: the connection is kept for the next request
+            else:
+                text = await response.content.read(1000)
+            status, retry_after_header = response.status, response.headers.get("Retry-After")
+    except (aiohttp.ClientError, TimeoutError) as exc:
         latency = (time.perf_counter() - started) * 1000
-        return Answer(None, latency, f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__, None)
+        return Answer(None, latency, f"{type(exc).__name__}: {exc}"[:1000], None)
     latency = (time.perf_counter() - started) * 1000
-    retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return Answer(response.status_code, latency, error, retry_after, response.text[:1000])
+    error = None if 200 <= status < 300 else f"HTTP {status}"
+    answer = text[:1000].decode(errors="replace")
+    return Answer(status, latency, error, parse_retry_after(retry_after_header, now), answer)
+
+
+def ordering_key(event: AnyEvent) -> str:
+    """The lane an event is delivered in, one request at a time: its call's, else its agent's, else its call
+    center's (order holds within a lane; lanes go concurrently)."""
+    if event.voice_call_id:
+        return "call:" + event.voice_call_id
+    user_id = getattr(event, "user_id", None)
+    if isinstance(user_id, str):
+        return "user:" + user_id
+    return "center:" + event.call_center_id
+
+
+@dataclass
+class Round:
+    """One page's deliveries in flight: what was settled (delivered, dead-lettered or not wanted), the counts and
+    attempt rows to write, and why it stopped early."""
+
+    claim: store.Claim
+    started_at: datetime
+    window: asyncio.Semaphore
+    settled: set[int] = field(default_factory=set)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    halted: bool = False
+    gone: str | None = None
+    first_failure_at: datetime | None = None
+    retry_at: datetime | None = None
 
 
 def call_record(call: VoiceCall) -> dict[str, Any]:
@@ -109,6 +148,9 @@ class SubscriptionWorker:
         self.stopping = asyncio.Event()  # set: settle what was delivered and end (a graceful stop)
         self.claim: store.Claim | None = None
         self.renew_at = 0.0
+        # events above the settled cursor already delivered (a lane ran ahead of a slower one): not sent again
+        self.sent_from: int | None = None
+        self.sent_above: set[int] = set()
 
     async def pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -117,8 +159,11 @@ class SubscriptionWorker:
 
     async def run(self) -> None:
         settings = self.settings
-        timeout = httpx2.Timeout(settings.webhook_timeout_seconds)
-        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        # aiohttp, not httpx2: a request costs a fifth of the CPU (/work/shared/ecosystem.md), and delivery shares
+        # the process with ingest
+        timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds)
+        connector = aiohttp.TCPConnector(limit=settings.webhook_max_in_flight)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=CLIENT_HEADERS) as client:
             while not self.stopping.is_set():
                 claim = await self.current_claim()
                 if claim is None:
@@ -183,32 +228,77 @@ class SubscriptionWorker:
                 )
         return found
 
-    async def deliver(self, client: httpx2.AsyncClient, claim: store.Claim, page: list[AnyEvent]) -> bool:
-        """Deliver the page in order; False when it stopped early (a failure, or the lease was lost)."""
-        settings = self.settings
+    async def deliver(self, client: aiohttp.ClientSession, claim: store.Claim, page: list[AnyEvent]) -> bool:
+        """Deliver the page, up to ``webhook_max_in_flight`` requests at once but one at a time per call (its
+        lane), then settle the cursor just below the lowest event not yet settled. False when the round stopped
+        early (a failure to retry, a 410, or the lease was lost)."""
+        if self.sent_from != claim.cursor:  # a replay or another holder moved the cursor: forget what we sent
+            self.sent_from, self.sent_above = claim.cursor, set()
+        try:
+            signer: Webhook | None = secret_of(claim.secret_env)
+            missing = ""
+        except MissingSecret as exc:
+            signer, missing = None, str(exc)
+        round_ = Round(claim, self.clock.now(), asyncio.Semaphore(self.settings.webhook_max_in_flight))
+        round_.settled |= self.sent_above
+        lanes: dict[str, list[AnyEvent]] = {}
+        for event in page:
+            if event.id not in round_.settled:
+                lanes.setdefault(ordering_key(event), []).append(event)
+        async with asyncio.TaskGroup() as group:
+            for events in lanes.values():
+                group.create_task(self.lane(client, claim, round_, events, signer, missing))
+
         done = store.Settlement(
             from_cursor=claim.cursor,
             cursor=claim.cursor,
-            attempts=claim.attempts,
-            first_failure_at=claim.first_failure_at,
+            delivered=round_.delivered,
+            failed=round_.failed,
+            dead=round_.dead,
+            disabled_reason=round_.gone,
+            attempt_rows=round_.rows,
         )
-        done.attempt_rows = []
-        flushed_at = time.monotonic()
-        try:
-            signer = secret_of(claim.secret_env)
-        except MissingSecret as exc:
-            signer = None
-            missing = str(exc)
         for event in page:
-            if self.stopping.is_set():
+            if event.id not in round_.settled:
                 break
+            done.cursor = event.id
+        if round_.retry_at is not None:
+            done.attempts = claim.attempts + 1
+            done.first_failure_at = claim.first_failure_at or round_.first_failure_at
+            done.next_attempt_at = round_.retry_at
+        elif round_.gone is None and done.cursor == claim.cursor and claim.attempts:
+            done.attempts, done.first_failure_at = claim.attempts, claim.first_failure_at  # stopped before retrying
+        kept = await self.settle(done)
+        if kept:
+            self.sent_from = done.cursor
+            self.sent_above = {event_id for event_id in round_.settled if event_id > done.cursor}
+        else:
+            self.sent_from, self.sent_above = None, set()
+        return kept and round_.retry_at is None and round_.gone is None and not self.stopping.is_set()
+
+    async def lane(
+        self,
+        client: aiohttp.ClientSession,
+        claim: store.Claim,
+        round_: Round,
+        events: list[AnyEvent],
+        signer: Webhook | None,
+        missing: str,
+    ) -> None:
+        """One call's events of the round, one after another; it stops at the first that is not settled (the
+        events behind it wait: order per call) and the whole round stops taking new events after a failure."""
+        settings = self.settings
+        for event in events:
             for outgoing in await self.outgoing(claim, event):
-                now = self.clock.now()
-                if signer is None:
-                    answer = Answer(None, 0.0, missing, None)
-                else:
-                    headers, body = request_of(outgoing, signer, now)
-                    answer = await post(client, claim.url, headers, body, now)
+                async with round_.window:
+                    if round_.halted or self.stopping.is_set():
+                        return
+                    now = self.clock.now()
+                    if signer is None:
+                        answer = Answer(None, 0.0, missing, None)
+                    else:
+                        headers, body = request_of(outgoing, signer, now)
+                        answer = await post(client, claim.url, headers, body, now)
                 row = {
                     "subscription_id": claim.id,
                     "event_id": outgoing.event_id,
@@ -219,37 +309,29 @@ class SubscriptionWorker:
                     "error": answer.error,
                 }
                 if answer.ok:
-                    done.attempt_rows.append({**row, "outcome": "delivered"})
-                    done.delivered += 1
+                    round_.rows.append({**row, "outcome": "delivered"})
+                    round_.delivered += 1
                     continue
-                done.failed += 1
+                round_.failed += 1
                 if answer.status == GONE:
-                    done.attempt_rows.append({**row, "outcome": "gone"})
-                    done.disabled_reason = f"the receiver answered 410 Gone at {now.isoformat()}"
+                    round_.rows.append({**row, "outcome": "gone"})
+                    round_.gone = f"the receiver answered 410 Gone at {now.isoformat()}"
+                    round_.halted = True
                     log.warning("webhook: 410 Gone; subscription disabled", subscription=claim.id, url=claim.url)
-                    await self.settle(done)
-                    return False
-                first = done.first_failure_at or now
+                    return
+                first = claim.first_failure_at or round_.first_failure_at or now
                 if (now - first).total_seconds() >= settings.webhook_retry_window_seconds:
-                    done.attempt_rows.append({**row, "outcome": "dead"})
-                    done.dead += 1
+                    round_.rows.append({**row, "outcome": "dead"})
+                    round_.dead += 1
                     log.warning("webhook: event dead-lettered", subscription=claim.id, event_id=outgoing.event_id)
-                    break  # given up on: the cursor passes it
-                done.attempts += 1
-                done.first_failure_at = first
-                delay = retry_delay(done.attempts, settings, answer.retry_after)
-                done.next_attempt_at = now + timedelta(seconds=delay)
-                done.attempt_rows.append({**row, "outcome": "retrying"})
-                await self.settle(done)
-                return False
-            done.cursor = event.id
-            done.attempts, done.first_failure_at, done.next_attempt_at = 0, None, None
-            if time.monotonic() - flushed_at >= FLUSH_EVERY:
-                if not await self.settle(done):
-                    return False
-                flushed_at = time.monotonic()
-                done = store.Settlement(from_cursor=done.cursor, cursor=done.cursor, attempt_rows=[])
-        return await self.settle(done)
+                    break  # given up on: settled, the lane goes on
+                round_.rows.append({**row, "outcome": "retrying"})
+                round_.first_failure_at = round_.first_failure_at or now
+                at = now + timedelta(seconds=retry_delay(claim.attempts + 1, settings, answer.retry_after))
+                round_.retry_at = max(at, round_.retry_at or at)
+                round_.halted = True
+                return
+            round_.settled.add(event.id)
 
     async def settle(self, done: store.Settlement) -> bool:
         kept = await store.settle(
