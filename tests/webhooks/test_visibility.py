@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,3 +115,20 @@ async def test_a_closed_call_sends_its_whole_record(
     assert (record["id"], record["vendorCallKey"], record["isActiveCall"]) == (voice_call_id, "record-1", False)
     assert record["callEndDateTime"].startswith("2026-11-24T18:24:10")
     assert received.headers["webhook-id"].endswith("_record")
+
+
+async def test_the_call_record_is_the_call_as_it_was_when_it_ended(
+    client: httpx2.AsyncClient, auth: Auth, receiver: Receiver, subscribe: Subscribe
+) -> None:
+    """A record delivered after a later update still shows the call as the closing change left it."""
+    await subscribe(receiver.url, events=["voice_call.record"])
+    receiver.status = 503
+    voice_call_id = await make_call(client, auth(), "record-2")
+    path = f"/telephony/v1/voiceCalls/{voice_call_id}"
+    closing = {"isActiveCall": False, "callAttributes": json.dumps({"Step__c": "closing"})}
+    assert (await client.patch(path, json=closing, headers=auth())).status_code == 200
+    later = {"callAttributes": json.dumps({"Step__c": "after"})}
+    assert (await client.patch(path, json=later, headers=auth())).status_code == 200
+    receiver.status = 200
+    (received,) = await receiver.wait_for(1)
+    assert received.envelope["data"]["record"]["callAttributes"]["Step__c"] == "closing"

@@ -16,7 +16,7 @@ from callbridge.voice_calls import repository
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
 from callbridge.voice_calls.service import check_call_center, new_conversation
-from callbridge.voice_calls.state import snapshot
+from callbridge.voice_calls.state import call_record, snapshot
 from callbridge.voice_calls.vocabulary import (
     CALL_ORIGINS,
     CALL_SUBTYPES,
@@ -108,6 +108,7 @@ async def update_voice_call(
     await routing_hooks.on_call_updated(uow, call, closed=not call.is_active_call, ended=body.end_time is not None)
 
     call.updated_at = uow.clock.now()
+    state_change = _change_of(created, was_active, bool(call.is_active_call))
     uow.record(
         call_center_id=context.call_center_id,
         voice_call_id=call.id,
@@ -118,7 +119,8 @@ async def update_voice_call(
         data={
             "changes": changes,
             "fields": sorted(body.model_dump(by_alias=True, exclude_unset=True)),
-            "state": snapshot(call, _change_of(created, was_active, bool(call.is_active_call))),
+            "state": snapshot(call, state_change),
+            **({"record": call_record(call)} if state_change == "closed" else {}),
         },
     )
 

@@ -30,6 +30,7 @@ from callbridge.events.schemas import AnyEvent, VoiceCallStateChanged
 from callbridge.kit.clock import Clock
 from callbridge.kit.db import Database
 from callbridge.models import VoiceCall
+from callbridge.voice_calls.state import call_record
 from callbridge.webhooks import store
 from callbridge.webhooks.envelope import MissingSecret, Outgoing, request_of, secret_of, webhook_id
 from callbridge.webhooks.types import CALL_RECORD
@@ -125,17 +126,6 @@ class Round:
     retry_at: datetime | None = None
 
 
-def call_record(call: VoiceCall) -> dict[str, Any]:
-    """The whole VoiceCall as it stands when it ends (Amazon Connect's contact record, in the API's names)."""
-    record: dict[str, Any] = {}
-    for column in VoiceCall.__table__.columns:
-        value = getattr(call, column.key)
-        head, *rest = column.key.split("_")
-        name = head + "".join(part.title() for part in rest)
-        record[name] = value.isoformat() if isinstance(value, datetime) else value
-    return record
-
-
 class SubscriptionWorker:
     """The task of one subscription in one process; only the lease holder delivers."""
 
@@ -209,11 +199,18 @@ class SubscriptionWorker:
                     subject=event.voice_call_id,
                 )
             )
-        ended = isinstance(event, VoiceCallStateChanged) and event.change == "closed"
-        if ended and (wanted or CALL_RECORD in claim.events) and event.voice_call_id:
-            async with self.database.read_session() as session:
-                call = await session.get(VoiceCall, event.voice_call_id)
-            if call is not None:
+        if (
+            isinstance(event, VoiceCallStateChanged)
+            and event.change == "closed"
+            and (wanted or CALL_RECORD in claim.events)
+            and event.voice_call_id
+        ):
+            record = event.record
+            if record is None:  # closed before records were kept in the timeline: the call as it is now
+                async with self.database.read_session() as session:
+                    call = await session.get(VoiceCall, event.voice_call_id)
+                record = call_record(call) if call is not None else None
+            if record is not None:
                 found.append(
                     Outgoing(
                         event_id=event.id,
@@ -221,7 +218,7 @@ class SubscriptionWorker:
                         cloud_event_id=f"{event.id}-record",
                         type=CALL_RECORD,
                         occurred_at=event.occurred_at,
-                        data={"id": event.id, "voiceCallId": call.id, "record": call_record(call)},
+                        data={"id": event.id, "voiceCallId": event.voice_call_id, "record": record},
                         call_center_id=event.call_center_id,
                         subject=event.voice_call_id,
                     )
