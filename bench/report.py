@@ -116,7 +116,8 @@ def backend_rows(backend: dict[str, Any]) -> list[str]:
 def webhook_rows(run: dict[str, Any]) -> list[str]:
     """``bench.webhooks``: delivery rate while ingest runs, and what the subscription costs ingest."""
     with_, without = run["with_subscription"], run["without_subscription"]
-    offered = run.get("offered_utterances_per_second") or "as many"
+    rate = run.get("offered_utterances_per_second")
+    offered = f"{rate:,.0f}" if rate else "as many"
     return [
         "| figure | result | target | notes |",
         "|---|---|---|---|",
@@ -124,7 +125,7 @@ def webhook_rows(run: dict[str, Any]) -> list[str]:
         f"| {TARGETS['webhooks'][1]} | {with_['delivered_per_second_during_ingest']:,.0f} events/s while ingest ran; "
         f"{with_['delivered_total']:,} delivered, the backlog drained {with_['drain_seconds_after_ingest']} s after "
         "ingest stopped |",
-        f"| {TARGETS['webhooks_cost'][0]} at {offered:,} utterances/s offered | {run['ingest_drop_percent']} % "
+        f"| {TARGETS['webhooks_cost'][0]} at {offered} utterances/s offered | {run['ingest_drop_percent']} % "
         f"| {TARGETS['webhooks_cost'][1]} | {without['utterances_per_second']:,.0f} utterances/s without a "
         f"subscription, {with_['utterances_per_second']:,.0f} with; {with_['seconds']} s each, fresh servers |",
     ]
