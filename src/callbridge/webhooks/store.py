@@ -162,7 +162,7 @@ class Status:
     delivered: int
     failed: int
     dead: int
-    retrying: int  # events being retried now (0 or 1: delivery is sequential)
+    retrying: int  # 1 while the subscription waits to retry a failed event, else 0
     lag: int  # events of its scope after the cursor (not all may be wanted)
     oldest_undelivered_age_seconds: float  # 0 when nothing waits
     next_attempt_at: datetime | None
