@@ -112,9 +112,7 @@ class Round:
     """One page's deliveries in flight: what was settled (delivered, dead-lettered or not wanted), the counts and
     attempt rows to write, and why it stopped early."""
 
-    claim: store.Claim
-    started_at: datetime
-    window: asyncio.Semaphore
+    window: asyncio.Semaphore  # the requests in flight at once
     settled: set[int] = field(default_factory=set)
     rows: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
@@ -236,7 +234,7 @@ class SubscriptionWorker:
             missing = ""
         except MissingSecret as exc:
             signer, missing = None, str(exc)
-        round_ = Round(claim, self.clock.now(), asyncio.Semaphore(self.settings.webhook_max_in_flight))
+        round_ = Round(asyncio.Semaphore(self.settings.webhook_max_in_flight))
         round_.settled |= self.sent_above
         lanes: dict[str, list[AnyEvent]] = {}
         for event in page:
