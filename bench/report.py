@@ -20,6 +20,8 @@ TARGETS = {
     "mixed": ("mixed traffic (lifecycle)", "-"),
     "push": ("commit to console push at 2,000 utterances/s", "p99 <= 25 ms"),
     "memory": ("RSS with 10,000 open conversations", "<= 300 MB"),
+    "webhooks": ("webhook events delivered to a local receiver, one `*` subscription", ">= 2,000 events/s"),
+    "webhooks_cost": ("ingest cost of the webhook outbox", "< 10 %"),
 }
 
 
@@ -111,6 +113,24 @@ def backend_rows(backend: dict[str, Any]) -> list[str]:
     return rows
 
 
+def webhook_rows(run: dict[str, Any]) -> list[str]:
+    """``bench.webhooks``: delivery rate while ingest runs, and what the subscription costs ingest."""
+    with_, without = run["with_subscription"], run["without_subscription"]
+    rate = run.get("offered_utterances_per_second")
+    offered = f"{rate:,.0f}" if rate else "as many"
+    return [
+        "| figure | result | target | notes |",
+        "|---|---|---|---|",
+        f"| {TARGETS['webhooks'][0]} | {with_['delivered_per_second_overall']:,.0f} events/s from first to last "
+        f"| {TARGETS['webhooks'][1]} | {with_['delivered_per_second_during_ingest']:,.0f} events/s while ingest ran; "
+        f"{with_['delivered_total']:,} delivered, the backlog drained {with_['drain_seconds_after_ingest']} s after "
+        "ingest stopped |",
+        f"| {TARGETS['webhooks_cost'][0]} at {offered} utterances/s offered | {run['ingest_drop_percent']} % "
+        f"| {TARGETS['webhooks_cost'][1]} | {without['utterances_per_second']:,.0f} utterances/s without a "
+        f"subscription, {with_['utterances_per_second']:,.0f} with; {with_['seconds']} s each, fresh servers |",
+    ]
+
+
 def _server(run: dict[str, Any]) -> str:
     """The server's CPU time over the run, and per request (steadier than rates on a busy machine)."""
     return f"{run['server_cpu_s']} s ({run['server_cpu_us_per_request']} µs/req)"
@@ -148,6 +168,8 @@ def markdown(result: dict[str, Any]) -> str:
             *backend_rows(backend),
             "",
         ]
+    if "webhooks" in result:
+        lines += ["### Webhooks (SQLite, `bench/webhooks.py`)", "", *webhook_rows(result["webhooks"]), ""]
     lines.append(END)
     return "\n".join(lines)
 

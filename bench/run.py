@@ -42,6 +42,8 @@ CONNECTIONS = 64
 TRANSCRIPT_CALLS = 1000  # the calls the transcript scenarios write to
 OMNIFLOW_CALLS = 4000
 PUSH_RATE = 2000  # utterances per second while consoles listen
+WEBHOOK_RATE = 5000  # utterances per second offered while a webhook subscription delivers (Salesforce's limit)
+WEBHOOK_SECONDS = 5  # of ingest per run (two runs, each on a fresh server, plus the drain): about 30 s in all
 
 
 def pool_sizes(seconds: float) -> dict[str, int]:
@@ -80,16 +82,21 @@ def python_client(server: Server, *args: str) -> dict[str, Any]:
 
 
 def python_client_module(module: str, server: Server, *args: str) -> dict[str, Any]:
-    output = subprocess.run(
-        [sys.executable, "-m", module, "--url", server.url, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return _bench_json(module, [sys.executable, "-m", module, "--url", server.url, *args])
+
+
+def run_webhooks(seconds: float) -> dict[str, Any]:
+    """``python -m bench.webhooks`` as its own process (it starts its own servers on fresh SQLite databases):
+    ingest at WEBHOOK_RATE without, then with, a ``*`` subscription to a local receiver."""
+    command = [sys.executable, "-m", "bench.webhooks", "--seconds", str(min(seconds, WEBHOOK_SECONDS))]
+    return _bench_json("bench.webhooks", [*command, "--rate", str(WEBHOOK_RATE), "--drain-timeout", "15"])
+
+
+def _bench_json(module: str, command: list[str]) -> dict[str, Any]:
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     line = next((x for x in output.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if output.returncode != 0 or line is None:
-        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{output.stdout}\n{output.stderr}")
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{output.stdout}\n{output.stderr}")
     result: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
     return result
 
@@ -257,7 +264,12 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="Do not rewrite docs/benchmarks.md.")
     parser.add_argument("--label", default="", help="Added to the results file's name (e.g. before, after).")
     parser.add_argument("--keep", action="store_true", help="Keep the work directory (database, tokens, log).")
+    parser.add_argument(
+        "--only", choices=["webhooks"], help="Run this scenario alone (results file only; the doc is not rewritten)."
+    )
     arguments = parser.parse_args()
+    if arguments.only == "webhooks":
+        return only_webhooks(arguments)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + (f"-{arguments.label}" if arguments.label else "")
     log = _logger("bench")
     workdir = Path(tempfile.mkdtemp(prefix="callbridge-bench-"))
@@ -297,6 +309,8 @@ def main() -> None:
             result["backends"]["PostgreSQL"] = run_backend(
                 "PostgreSQL", url, workdir, config, all_pools["PostgreSQL"], arguments.seconds
             )
+    result["webhooks"] = run_webhooks(arguments.seconds)
+    log(f"webhooks: {result['webhooks']['with_subscription']['delivered_per_second_overall']} events/s delivered")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
     section = report.markdown(result)
@@ -308,3 +322,18 @@ def main() -> None:
         log(f"work directory kept: {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def only_webhooks(arguments: argparse.Namespace) -> None:
+    label = "-webhooks" + (f"-{arguments.label}" if arguments.label else "")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + label
+    result: dict[str, Any] = {
+        "id": stamp,
+        "command": "python -m bench --only webhooks",
+        "machine": report.machine(),
+        "webhooks": run_webhooks(arguments.seconds),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print("\n".join(report.webhook_rows(result["webhooks"])))
+    _logger("bench")(f"results in bench/results/{stamp}.json")

@@ -56,6 +56,8 @@ from callbridge.transcripts.writer import start_writer as start_transcript_write
 from callbridge.voice_calls.creator import start_writer as start_create_writer
 from callbridge.voice_calls.endpoints import hot_routes as voice_call_hot_routes
 from callbridge.voice_calls.endpoints import router as voice_calls_router
+from callbridge.webhooks.dispatcher import Dispatcher
+from callbridge.webhooks.endpoints import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -91,6 +93,9 @@ def create_app(
         state.voice_call_creates = start_create_writer(state)
         state.routing_timer = start_routing_timer(state)
         event_metrics = EventMetrics(state.broker)
+        webhooks = Dispatcher(database, settings, state.clock) if settings.webhook_delivery else None
+        if webhooks is not None:
+            webhooks.start()
         forget_signals = notify_on_exit_signals(state.stopping)
         if server_process:
             collector.tune_for_server()
@@ -99,6 +104,8 @@ def create_app(
         finally:
             state.stopping.set()
             forget_signals()
+            if webhooks is not None:
+                await webhooks.stop()
             await event_metrics.stop()
             metrics_process_exited()
             await stop_routing_timer(state.routing_timer)
@@ -128,6 +135,7 @@ def create_app(
     app.include_router(intelligence_router, prefix="/telephony/v1")
     app.include_router(routing_router, prefix="/telephony/v1")
     app.include_router(console_router)
+    app.include_router(webhooks_router)
     app.include_router(outbound_console_router)
     app.include_router(console_live_router)
     app.include_router(console_pages)

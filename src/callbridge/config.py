@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     console_stream_max_life_seconds: float = Field(default=3600.0, gt=0)
     console_stream_replay_max: int = Field(default=50_000, ge=1)
     console_stream_queue_size: int = Field(default=10_000, ge=1)
+    # Webhooks (docs/integrations.md): whether this process delivers, how often it looks for new events, each
+    # request's timeout, the retry schedule (exponential from base to max, with jitter; an event still failing
+    # after the window is dead-lettered), and how long a process's claim on a subscription lasts unrenewed.
+    webhook_delivery: bool = True
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_retry_base_seconds: float = Field(default=1.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(default=24 * 3600.0, ge=0)
+    webhook_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    webhook_max_in_flight: int = Field(default=32, ge=1, le=256)
 
     @field_validator("broker_url")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callbridge.cli import agent, certs, check, config, demo, flow, help, keys, server, simulate, tokens
+from callbridge.cli import agent, certs, check, config, demo, flow, help, keys, server, simulate, tokens, webhooks
 
 help.install()
 
@@ -14,7 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-for module in (server, config, keys, tokens, certs, demo, flow, agent, check, simulate):
+for module in (server, config, keys, tokens, certs, demo, flow, agent, check, simulate, webhooks):
     module.register(app)
 
 

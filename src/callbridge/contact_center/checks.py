@@ -39,6 +39,9 @@ def _org_items(config: LoadedConfig, loc: Loc, org: OrgSpec, user_ids: dict[str,
         for index, item in enumerate(items):
             _removal_entry(config, (*loc, attribute, index), item, kind)
         _unique(config, loc, attribute, kind, [item.api_name for item in items], org.id)
+    for w, webhook in enumerate(org.webhooks):
+        _removal_entry(config, (*loc, "webhooks", w), webhook, "webhook")
+    _unique(config, loc, "webhooks", "webhook", [webhook.url for webhook in org.webhooks], org.id, "url")
     for f, flow in enumerate(org.flows):
         if not flow.remove and not flow.rules:
             config.problem((*loc, "flows", f, "rules"), "required: at least one rule")

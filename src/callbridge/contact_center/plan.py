@@ -15,10 +15,19 @@ from callbridge.contact_center.errors import ConfigProblem, Loc, format_path
 from callbridge.contact_center.loader import LoadedConfig
 from callbridge.contact_center.references import OrgReferences
 from callbridge.contact_center.repository import Snapshot
-from callbridge.contact_center.schemas import AgentSpec, CallCenterSpec, FlowSpec, OrgSpec, QueueSpec
+from callbridge.contact_center.schemas import AgentSpec, CallCenterSpec, FlowSpec, OrgSpec, QueueSpec, WebhookSpec
 from callbridge.kit import ids
 from callbridge.kit.db import Base
-from callbridge.models import Agent, CallCenter, Certificate, Flow, Organization, PhoneChannel, Queue
+from callbridge.models import (
+    Agent,
+    CallCenter,
+    Certificate,
+    Flow,
+    Organization,
+    PhoneChannel,
+    Queue,
+    WebhookSubscription,
+)
 
 EXPIRY_WARNING = timedelta(days=30)
 # The call-center settings the newest endpoints read, spelled out in the plan (callbridge.outbound).
@@ -42,6 +51,7 @@ class Kind(StrEnum):
     queue = "queue"
     agent = "agent"
     flow = "flow"
+    webhook = "webhook"
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,10 @@ class _Planner:
             self.agent((*loc, "agents", a), org_id, agent, refs)
         for f, flow in enumerate(spec.flows):
             self.flow((*loc, "flows", f), org_id, flow, refs)
+        call_centers = {cc.api_name for cc in spec.call_centers if not cc.remove}
+        call_centers |= {cc.api_name for cc in self.snapshot.call_centers_of(org_id)}
+        for w, webhook in enumerate(spec.webhooks):
+            self.webhook((*loc, "webhooks", w), org_id, webhook, call_centers)
         refs.check(self.plan.warnings)
 
     def remove_org(self, org: Organization) -> None:
@@ -127,9 +141,16 @@ class _Planner:
             (Kind.queue, self.snapshot.queues_of(org.id)),
             (Kind.agent, self.snapshot.agents_of(org.id)),
             (Kind.flow, self.snapshot.flows_of(org.id)),
+            (Kind.webhook, self.snapshot.webhooks_of(org.id)),
         ):
             for row in rows:
-                label = row.username if isinstance(row, Agent) else row.api_name
+                label = (
+                    row.username
+                    if isinstance(row, Agent)
+                    else row.url
+                    if isinstance(row, WebhookSubscription)
+                    else row.api_name
+                )
                 self.add(Action.remove, kind, f"{org.id}/{label}", row=row)
                 if isinstance(row, Agent):
                     self.removed_user_ids.add(row.user_id[:15])
@@ -243,6 +264,40 @@ class _Planner:
         new = Flow(id=flow_id, org_id=org_id, api_name=spec.api_name, definition=definition)
         self.compare(Kind.flow, name, stored, {"definition": definition}, new)
         refs.declared_flow(spec.api_name, loc, definition)
+
+    def webhook(self, loc: Loc, org_id: str, spec: WebhookSpec, call_centers: set[str]) -> None:
+        stored = self.snapshot.webhooks.get((org_id, spec.url))
+        name = f"{org_id}/{spec.url}"
+        if spec.remove:
+            if stored is not None:
+                self.add(Action.remove, Kind.webhook, name, row=stored)
+            return
+        for c, api_name in enumerate(spec.call_centers):
+            if api_name not in call_centers:
+                self.config.problem((*loc, "call_centers", c), f"unknown call center {api_name!r} of org {org_id}")
+        assert spec.events is not None and spec.secret_env is not None
+        values: dict[str, Any] = {
+            "events": list(spec.events),
+            "secret_env": spec.secret_env,
+            "call_centers": list(spec.call_centers),
+        }
+        # A new subscription starts with what happens after it is applied (replay reaches further back).
+        new = WebhookSubscription(
+            org_id=org_id,
+            url=spec.url,
+            status="active",
+            cursor=self.snapshot.newest_event_id,
+            attempts=0,
+            delivered=0,
+            failed=0,
+            dead=0,
+            **values,
+        )
+        about = (
+            f"events: {', '.join(spec.events)}; secret from ${spec.secret_env};"
+            f" call centers: {', '.join(spec.call_centers) or 'all'}"
+        )
+        self.compare(Kind.webhook, name, stored, values, new, about)
 
     def agent(self, loc: Loc, org_id: str, spec: AgentSpec, refs: OrgReferences) -> None:
         stored = refs.stored_agent(spec.username, spec.user_id)

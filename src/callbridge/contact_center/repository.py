@@ -20,7 +20,9 @@ from callbridge.models import (
     Organization,
     PhoneChannel,
     Queue,
+    TimelineEntry,
     VoiceCall,
+    WebhookSubscription,
 )
 
 
@@ -36,6 +38,8 @@ class Snapshot:
     agents: dict[str, Agent] = field(default_factory=dict)  # by the 15-character user id (the key is global)
     flows: dict[tuple[str, str], Flow] = field(default_factory=dict)  # (org id, api_name)
     voice_calls: dict[str, int] = field(default_factory=dict)  # cc id -> number of calls
+    webhooks: dict[tuple[str, str], WebhookSubscription] = field(default_factory=dict)  # (org id, url)
+    newest_event_id: int = 0  # where a new webhook subscription starts
 
     def call_centers_of(self, org_id: str) -> list[CallCenter]:
         return [cc for (org, _), cc in self.call_centers.items() if org == org_id]
@@ -48,6 +52,9 @@ class Snapshot:
 
     def flows_of(self, org_id: str) -> list[Flow]:
         return [flow for (org, _), flow in self.flows.items() if org == org_id]
+
+    def webhooks_of(self, org_id: str) -> list[WebhookSubscription]:
+        return [webhook for (org, _), webhook in self.webhooks.items() if org == org_id]
 
 
 def _has_tables(connection: Connection) -> bool:
@@ -79,6 +86,10 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
         snapshot.flows[(flow.org_id, flow.api_name)] = flow
     counts = await session.execute(select(VoiceCall.call_center_id, func.count()).group_by(VoiceCall.call_center_id))
     snapshot.voice_calls = {call_center_id: count for call_center_id, count in counts}
+    for webhook in await session.scalars(select(WebhookSubscription)):
+        snapshot.webhooks[(webhook.org_id, webhook.url)] = webhook
+    newest = await session.execute(select(func.coalesce(func.max(TimelineEntry.id), 0)))
+    snapshot.newest_event_id = int(newest.scalar_one())
     return snapshot
 
 

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
+from callbridge.webhooks.types import EVENT_TYPES
+
 MAX_PUSH_TIMEOUT = 20  # seconds: Salesforce caps PendingServiceRouting.PushTimeout at 20 for voice
 # seconds: Salesforce documents a routable-number reservation as valid for at most 180 s
 MAX_ROUTABLE_NUMBER_TTL = 180
@@ -35,6 +37,7 @@ OPERATORS = frozenset({"in", "prefix", "exists", "not", "equals"})
 # What Salesforce's own Lambda checks before reserveRoutableNumber; Callbridge uses it for every phone number.
 E164 = re.compile(r"\+[1-9]\d{1,14}")
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 _USER_ID = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 # What ``callbridge agent hash-password`` prints (callbridge.console.passwords): scrypt$N$r$p$salt$hash.
@@ -271,6 +274,45 @@ class AgentSpec(Removable):
     default_outbound_number: PhoneNumber | None = None  # GET /voiceCalls/defaultOutboundPhoneNumber
 
 
+def _event_type(value: str) -> str:
+    if value != "*" and value not in EVENT_TYPES:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise ValueError(f"unknown event type {value!r}: use * (every type) or one of {known}")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name (letters, digits and underscores): name the variable"
+            " that holds the signing secret, never the secret itself"
+        )
+    return value
+
+
+EventType = Annotated[str, AfterValidator(_event_type)]
+EnvName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_env_name)]
+
+
+class WebhookSpec(Removable):
+    """A subscription: the events of this org (of some of its call centers) POSTed to ``url``, signed with the
+    secret held by the environment variable ``secret_env`` (docs/integrations.md)."""
+
+    IDENTITY = ("url",)
+    url: Url
+    events: Annotated[list[EventType], Field(min_length=1)] | None = None
+    secret_env: EnvName | None = None
+    call_centers: list[CallCenterApiName] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookSpec:
+        if not self.remove:
+            missing = [name for name in ("events", "secret_env") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a webhook needs {' and '.join(missing)}")
+        return self
+
+
 class OrgSpec(Removable):
     IDENTITY = ("id",)
     id: OrgId
@@ -278,6 +320,7 @@ class OrgSpec(Removable):
     queues: list[QueueSpec] = []
     agents: list[AgentSpec] = []
     flows: list[FlowSpec] = []
+    webhooks: list[WebhookSpec] = []
 
 
 class ConfigFile(Spec):
@@ -295,5 +338,6 @@ ITEM_LISTS: frozenset[tuple[str, ...]] = frozenset(
         ("orgs", "queues"),
         ("orgs", "agents"),
         ("orgs", "flows"),
+        ("orgs", "webhooks"),
     }
 )

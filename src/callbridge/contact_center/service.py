@@ -24,13 +24,13 @@ from callbridge.kit.db import Database
 _REMOVE_STAGES: tuple[tuple[Kind, ...], ...] = (
     (Kind.phone_channel, Kind.certificate),
     (Kind.call_center,),
-    (Kind.agent, Kind.flow, Kind.queue),
+    (Kind.agent, Kind.flow, Kind.queue, Kind.webhook),
     (Kind.org,),
 )
 _WRITE_STAGES: tuple[tuple[Kind, ...], ...] = (
     (Kind.org,),
     (Kind.call_center,),
-    (Kind.certificate, Kind.phone_channel, Kind.queue, Kind.agent, Kind.flow),
+    (Kind.certificate, Kind.phone_channel, Kind.queue, Kind.agent, Kind.flow, Kind.webhook),
 )
 
 

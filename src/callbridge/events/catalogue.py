@@ -138,6 +138,7 @@ def _voice_call(row: Row) -> AnyEvent | None:
         isOnHold=state["isOnHold"],
         isRecordingPaused=state["isRecordingPaused"],
         reason=row["reason"],
+        record=row["data"].get("record") if change == "closed" else None,
     )
 
 

@@ -161,6 +161,8 @@ class VoiceCallStateChanged(EventBase):
     is_on_hold: bool = Field(alias="isOnHold")
     is_recording_paused: bool = Field(alias="isRecordingPaused")
     reason: str | None = None
+    # the whole VoiceCall as it was when this change closed it (the voice_call.record webhook); never serialised
+    record: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 class RoutingOffered(EventBase):

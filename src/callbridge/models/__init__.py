@@ -20,6 +20,7 @@ from callbridge.models.timeline import TimelineEntry
 from callbridge.models.token import SeenTokenId
 from callbridge.models.transcript import ConversationEntry, ConversationUpload
 from callbridge.models.voice_call import Conversation, ConversationParticipant, VoiceCall, VoiceCallRecording
+from callbridge.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
     "Agent",
@@ -51,4 +52,6 @@ __all__ = [
     "VoiceCallContext",
     "VoiceCallRecording",
     "VoicemailDropPick",
+    "WebhookAttempt",
+    "WebhookSubscription",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from callbridge.kit.uow import UnitOfWork
@@ -17,6 +18,18 @@ def snapshot(call: VoiceCall, change: str) -> dict[str, Any]:
         "isOnHold": bool(call.is_on_hold),
         "isRecordingPaused": bool(call.is_recording_paused),
     }
+
+
+def call_record(call: VoiceCall) -> dict[str, Any]:
+    """The whole VoiceCall in the API's names (Amazon Connect's contact record): kept in the timeline entry of the
+    change that closes the call, so the ``voice_call.record`` webhook sends the call as it was when it ended."""
+    record: dict[str, Any] = {}
+    for column in VoiceCall.__table__.columns:
+        value = getattr(call, column.key)
+        head, *rest = column.key.split("_")
+        name = head + "".join(part.title() for part in rest)
+        record[name] = value.isoformat() if isinstance(value, datetime) else value
+    return record
 
 
 _CHANGES = {

@@ -16,7 +16,7 @@ from callbridge.voice_calls import repository, warnings
 from callbridge.voice_calls.errors import ParentVoiceCallNotFound, VoiceCallNotFound
 from callbridge.voice_calls.schemas import VoiceCallUpdate
 from callbridge.voice_calls.service import check_call_center, new_conversation
-from callbridge.voice_calls.state import snapshot
+from callbridge.voice_calls.state import call_record, snapshot
 from callbridge.voice_calls.vocabulary import (
     CALL_ORIGINS,
     CALL_SUBTYPES,
@@ -110,6 +110,7 @@ async def update_voice_call(
 
     call.updated_at = uow.clock.now()
     warned = warnings.of_update(call, body, uow.clock.now())
+    state_change = _change_of(created, was_active, bool(call.is_active_call))
     uow.record(
         call_center_id=context.call_center_id,
         voice_call_id=call.id,
@@ -121,7 +122,8 @@ async def update_voice_call(
             "changes": changes,
             **({"warnings": warned} if warned else {}),
             "fields": sorted(body.model_dump(by_alias=True, exclude_unset=True)),
-            "state": snapshot(call, _change_of(created, was_active, bool(call.is_active_call))),
+            "state": snapshot(call, state_change),
+            **({"record": call_record(call)} if state_change == "closed" else {}),
         },
     )
     return warned

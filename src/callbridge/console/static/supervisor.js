@@ -13,6 +13,9 @@ export const supervisorPage = {
     this.refreshAgents = debounced(() => this.loadAgents());
     this.refreshBacklog = debounced(() => this.loadBacklog());
     this.refreshSelected = debounced(() => this.loadSelected(), 250);
+    this.refreshWebhooks = debounced(() => this.loadWebhooks(), 1000);
+    // Deliveries publish no events of their own: their lag is read again while events flow, and every 5 s.
+    setInterval(() => this.refreshWebhooks(), 5000);
     $("#call-search").addEventListener("submit", (event) => {
       event.preventDefault();
       const query = $("#call-query").value.trim();
@@ -25,7 +28,7 @@ export const supervisorPage = {
 
   async enter() {
     await Promise.all([this.loadCalls(), this.loadAgents()]);
-    await this.loadBacklog();
+    await Promise.all([this.loadBacklog(), this.loadWebhooks()]);
     const wanted = new URLSearchParams(location.hash.slice(1)).get("call");
     if (wanted) await this.select(wanted);
   },
@@ -34,6 +37,7 @@ export const supervisorPage = {
     this.refreshCalls();
     this.refreshAgents();
     this.refreshBacklog();
+    this.refreshWebhooks();
     if (!this.selected) return;
     this.refreshSelected();
     if (!replayed) loadTranscript($("#cv-transcript"), this.selected.call.id).catch(() => {});
@@ -87,6 +91,32 @@ export const supervisorPage = {
         ),
       ),
     );
+  },
+
+  async loadWebhooks() {
+    const hooks = await api("GET", "/webhooks");
+    const waited = (seconds) => {
+      if (seconds <= 0) return "none";
+      return seconds < 120 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
+    };
+    $("#webhooks tbody").replaceChildren(
+      ...hooks.map((hook) =>
+        element(
+          "tr",
+          { dataset: { subscription: String(hook.id) } },
+          element("td", { class: "mono url" }, hook.url),
+          element("td", { class: `webhook-${hook.status}`, title: hook.statusReason ?? "" }, hook.status),
+          element("td", { class: "num" }, String(hook.lag)),
+          element("td", { class: "num" }, waited(hook.oldestUndeliveredAgeSeconds)),
+          element("td", { class: "num" }, String(hook.delivered)),
+          element("td", { class: "num" }, String(hook.failed)),
+          element("td", { class: "num" }, String(hook.retrying)),
+          element("td", { class: "num" }, String(hook.deadLettered)),
+        ),
+      ),
+    );
+    $("#webhooks").hidden = hooks.length === 0;
+    $("#no-webhooks").hidden = hooks.length > 0;
   },
 
   username(userId) {
@@ -269,6 +299,7 @@ export const supervisorPage = {
   },
 
   onEvent(event) {
+    this.refreshWebhooks();
     const routingEntry = event.type === "timeline.recorded" && event.kind?.startsWith("routing.");
     if (event.type.startsWith("routing.") || event.type === "queue.backlog" || routingEntry) {
       this.refreshBacklog();

@@ -1,0 +1,1 @@
+"""Event streams out: signed webhooks fed from the timeline (docs/integrations.md)."""
