@@ -1,6 +1,6 @@
 """webhooks: subscriptions (cursor and lease over the timeline) and delivery attempts
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-08 01:40:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import callbridge.kit.db
 
-revision: str = "0012"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
