@@ -12,6 +12,15 @@ from urllib.parse import quote
 import httpx2
 
 from callbridge.client.errors import NotFoundError
+from callbridge.client.outbound_schemas import (
+    DefaultOutboundPhoneNumber,
+    RoutableNumberReservation,
+    RoutableNumberReserve,
+    VoiceCallContextCreated,
+    VoiceCallContextRequest,
+    VoicemailDrop,
+    VoicemailGreeting,
+)
 from callbridge.client.schemas import (
     BulkTranscriptEntry,
     BulkTranscriptsAccepted,
@@ -22,14 +31,11 @@ from callbridge.client.schemas import (
     CallRouting,
     ConversationEvent,
     ConversationEventPage,
-    DefaultOutboundPhoneNumber,
     EventsAccepted,
     OmniFlowRequest,
     OmniFlowResult,
     PostConversationEvents,
     RealtimeConversationEvents,
-    RoutableNumberReservation,
-    RoutableNumberReserve,
     RouteRequest,
     RoutingStatus,
     Timeline,
@@ -39,13 +45,9 @@ from callbridge.client.schemas import (
     TranscriptsAccepted,
     UpdateAccepted,
     VoiceCall,
-    VoiceCallContextCreated,
-    VoiceCallContextRequest,
     VoiceCallCreate,
     VoiceCallCreated,
     VoiceCallUpdate,
-    VoicemailDrop,
-    VoicemailGreeting,
 )
 from callbridge.client.tokens import TokenSigner
 from callbridge.client.transport import NO_BODY, TELEPHONY_PREFIX, HttpSession, RetryPolicy, Sleep, parse
